@@ -25,13 +25,13 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 repro: setup
-	DVC_NO_ANALYTICS=1 $(VENV)/bin/dvc repro
+	PATH="$(abspath $(VENV))/bin:$$PATH" DVC_NO_ANALYTICS=1 dvc repro
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	$(VENV)/bin/smhr bench all
+	PATH="$(abspath $(VENV))/bin:$$PATH" smhr bench all
 
 clean-venv:
 	rm -rf $(VENV)

@@ -49,4 +49,5 @@ OPENPOSE_BONES: tuple[tuple[int, int], ...] = tuple((int(OPENPOSE_PARENTS[j]), j
 
 WRIST = 0
 MIDDLE_MCP = OPENPOSE_JOINT_NAMES.index("middle1")
-"""Index of the middle finger's base joint: FreiHAND's root-relative scale uses wrist->middle1."""
+MIDDLE_PIP = OPENPOSE_JOINT_NAMES.index("middle2")
+"""FreiHAND's ``*_scale.json`` holds the length of the bone MIDDLE_MCP -> MIDDLE_PIP (joints 9 -> 10)."""

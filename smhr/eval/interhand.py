@@ -1,0 +1,165 @@
+"""InterHand2.6M, as ``data/InterHand2.6M/dataset.py:Dataset.evaluate`` (facebookresearch) scores it.
+
+Reproduced: 42 joints (right hand 0-20, left 21-41, each finger tip to base, wrist last: roots
+20 and 41); a hand's joints are invalid when its root is invalid; joints are made root-relative
+per hand for prediction and ground truth; errors are collected *per joint* separately for
+single-hand (``hand_type`` right/left) and interacting samples, averaged per joint, then over
+joints ("all" concatenates both lists per joint first); MRRPE over interacting samples with both
+roots valid (left root minus right root); handedness accuracy over ``hand_type_valid`` samples
+with the official 0.5 thresholds on ``[p_right, p_left]``.
+
+Deviation: the official script crashes (``np.stack([])``) when a joint has no valid sample in a
+split; joints without samples are skipped here.
+
+Prediction file (JSON, documented in docs/evaluation.md): ``{"<annot_id>": {"joints3d":
+42 x 3 metres camera frame, InterHand order, "hand_type": [p_right, p_left]}}``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from smhr.errors import DatasetError, PredictionError
+from smhr.eval.io import as_points, load_json
+from smhr.eval.result import ProtocolResult
+
+NUM_IH_JOINTS = 42
+ROOT = {"right": 20, "left": 41}
+HAND_JOINTS = {"right": np.arange(0, 21), "left": np.arange(21, 42)}
+MM = 1000.0
+
+
+class InterHandGT(NamedTuple):
+    """Ground truth of the evaluated annotations.
+
+    Attributes:
+        annot_ids: (N,) annotation ids (strings, as keys of the prediction file).
+        joints: (N, 42, 3) metres, camera frame (computed in float32 as the official loader).
+        valid: (N, 42) bool, already multiplied by each hand's root validity.
+        hand_type: (N,) ``"right"``, ``"left"`` or ``"interacting"``.
+        hand_type_valid: (N,) bool.
+    """
+
+    annot_ids: list[str]
+    joints: np.ndarray
+    valid: np.ndarray
+    hand_type: list[str]
+    hand_type_valid: np.ndarray
+
+
+def read_gt(data_json: str | Path, camera_json: str | Path, joint_json: str | Path) -> InterHandGT:
+    """Reads the official test annotations (``*_data.json``, ``*_camera.json``, ``*_joint_3d.json``)."""
+    data = load_json(data_json, DatasetError)
+    cams = load_json(camera_json, DatasetError)
+    joints3d = load_json(joint_json, DatasetError)
+    try:
+        images = {img["id"]: img for img in data["images"]}
+        ids, joints, valid, types, tvalid = [], [], [], [], []
+        for ann in data["annotations"]:
+            img = images[ann["image_id"]]
+            cap, cam, frame = str(img["capture"]), str(img["camera"]), str(img["frame_idx"])
+            campos = np.array(cams[cap]["campos"][cam], dtype=np.float32).reshape(3, 1)
+            camrot = np.array(cams[cap]["camrot"][cam], dtype=np.float32)
+            world = np.array(joints3d[cap][frame]["world_coord"], dtype=np.float32)
+            cam_coord = np.dot(camrot, world.transpose(1, 0) - campos).transpose(1, 0)
+            v = np.array(ann["joint_valid"], dtype=np.float32).reshape(NUM_IH_JOINTS)
+            for side in ("right", "left"):
+                v[HAND_JOINTS[side]] *= v[ROOT[side]]
+            ids.append(str(ann["id"]))
+            joints.append(cam_coord.astype(np.float64) / MM)
+            valid.append(v > 0)
+            types.append(str(ann["hand_type"]))
+            tvalid.append(bool(ann["hand_type_valid"]))
+    except (KeyError, TypeError, ValueError) as err:
+        raise DatasetError(f"{data_json}: missing or malformed field ({err!r}); use the official annotation files") from err
+    if not ids:
+        raise DatasetError(f"{data_json}: no annotations to evaluate")
+    return InterHandGT(ids, np.stack(joints), np.stack(valid), types, np.array(tvalid))
+
+
+def read_pred(path: str | Path, annot_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Reads predictions for ``annot_ids``: ((N, 42, 3) metres, (N, 2) hand-type probabilities)."""
+    data = load_json(path, PredictionError)
+    if not isinstance(data, dict):
+        raise PredictionError(f"{path}: expected a JSON object keyed by annotation id")
+    missing = [a for a in annot_ids if a not in data]
+    if missing or len(data) != len(annot_ids):
+        raise PredictionError(
+            f"{path}: {len(data)} predictions for {len(annot_ids)} annotations ({len(missing)} missing, e.g. "
+            f"{missing[:3]}); predict every annotation id of the ground truth exactly once"
+        )
+    try:
+        joints = [data[a]["joints3d"] for a in annot_ids]
+        types = [data[a]["hand_type"] for a in annot_ids]
+    except (KeyError, TypeError) as err:
+        raise PredictionError(f"{path}: every entry needs 'joints3d' and 'hand_type' ({err!r})") from err
+    return as_points(joints, (NUM_IH_JOINTS, 3), f"{path}: joints3d"), as_points(types, (2,), f"{path}: hand_type")
+
+
+def _handedness_correct(gt_type: str, prob: np.ndarray) -> bool:
+    right, left = prob[0] > 0.5, prob[1] > 0.5
+    if gt_type == "right":
+        return bool(right and prob[1] < 0.5)
+    if gt_type == "left":
+        return bool(prob[0] < 0.5 and left)
+    return bool(gt_type == "interacting" and right and left)
+
+
+def evaluate(gt: InterHandGT, pred_joints: np.ndarray, pred_hand_type: np.ndarray) -> ProtocolResult:
+    """Scores predictions as the official ``evaluate``.
+
+    Args:
+        gt: from :func:`read_gt`.
+        pred_joints: (N, 42, 3) metres, camera frame, InterHand order, rows as ``gt.annot_ids``.
+        pred_hand_type: (N, 2) probabilities ``[right, left]``.
+
+    Returns:
+        ``mpjpe_all_mm``, ``mpjpe_single_mm``, ``mpjpe_interacting_mm``, ``mrrpe_mm``,
+        ``handedness_acc`` and counts; per sample the mean valid-joint error (mm).
+    """
+    pred = np.asarray(pred_joints, np.float64)
+    gtj = gt.joints.copy()
+    rel_pred, rel_gt = pred.copy(), gtj.copy()
+    for side in ("right", "left"):
+        idx, root = HAND_JOINTS[side], ROOT[side]
+        rel_pred[:, idx] = pred[:, idx] - pred[:, root : root + 1]
+        rel_gt[:, idx] = gtj[:, idx] - gtj[:, root : root + 1]
+    err = np.sqrt(np.sum((rel_pred - rel_gt) ** 2, axis=-1))  # (N, 42)
+    single = np.array([t in ("right", "left") for t in gt.hand_type])
+    valid = gt.valid
+
+    def per_joint_mean(rows: np.ndarray) -> float:
+        mask = valid & rows[:, None]
+        count = mask.sum(0)
+        sums = np.where(mask, err, 0.0).sum(0)
+        return float(np.mean(sums[count > 0] / count[count > 0])) if (count > 0).any() else float("nan")
+
+    inter = np.array([t == "interacting" for t in gt.hand_type])
+    both_roots = valid[:, ROOT["left"]] & valid[:, ROOT["right"]]
+    m_rows = inter & both_roots
+    pred_rel_root = pred[:, ROOT["left"]] - pred[:, ROOT["right"]]
+    gt_rel_root = gtj[:, ROOT["left"]] - gtj[:, ROOT["right"]]
+    mrrpe = np.sqrt(np.sum((pred_rel_root - gt_rel_root) ** 2, axis=-1))
+    correct = [_handedness_correct(t, p) for t, p in zip(gt.hand_type, pred_hand_type)]
+    hv = gt.hand_type_valid
+    n_valid = valid.sum(1)
+    per_sample = np.where(n_valid > 0, np.where(valid, err, 0.0).sum(1) / np.maximum(n_valid, 1), np.nan)
+    metrics: dict[str, float | int] = {
+        "mpjpe_all_mm": per_joint_mean(np.ones(len(single), bool)) * MM,
+        "mpjpe_single_mm": per_joint_mean(single) * MM,
+        "mpjpe_interacting_mm": per_joint_mean(~single) * MM,
+        "mrrpe_mm": float(np.mean(mrrpe[m_rows])) * MM if m_rows.any() else float("nan"),
+        "handedness_acc": float(np.mean(np.array(correct)[hv])) if hv.any() else float("nan"),
+        "num_samples": len(single),
+        "num_single": int(single.sum()),
+        "num_interacting": int((~single).sum()),
+        "num_mrrpe": int(m_rows.sum()),
+    }
+    return ProtocolResult(
+        metrics=metrics,
+        per_sample={"mpjpe_mm": per_sample * MM, "mrrpe_mm": np.where(m_rows, mrrpe * MM, np.nan)},
+        sample_ids=list(gt.annot_ids),
+    )

@@ -1,0 +1,221 @@
+"""Multi-hand images: detection AP/recall, handedness, and 3D errors over matched hands.
+
+Matching is COCO-style and class-agnostic: per image, predictions in decreasing score order
+each take the still-unmatched ground-truth hand that fits best, by box IoU (``>= threshold``,
+the highest IoU wins) or by box-centre distance in pixels (``<= threshold``, the nearest wins).
+AP is COCO's 101-point interpolated average precision of the score-ranked list over all images.
+Handedness accuracy and 3D errors are taken over matched pairs of predictions scoring at least
+``min_score``; unmatched ground-truth hands are counted as misses and reported.
+
+File format (JSON, both for ground truth and predictions; documented in docs/evaluation.md)::
+
+    {"images": {"<image id>": [{"box": [x0, y0, x1, y1], "side": "left"|"right",
+                                "joints3d": 21 x 3 metres (OpenCV camera, OpenPose order),
+                                "verts": V x 3 metres (optional), "joints2d": 21 x 2 px (optional),
+                                "score": s (predictions only)}, ...]}}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from smhr.errors import DatasetError, PredictionError
+from smhr.eval.align import align_w_scale
+from smhr.eval.io import as_points, load_json
+from smhr.eval.metrics import point_errors
+from smhr.eval.result import Mode, ProtocolResult
+
+Criterion = Literal["iou", "centre"]
+RECALL_POINTS = np.linspace(0.0, 1.0, 101)
+"""COCO's recall sampling for interpolated AP."""
+MM = 1000.0
+
+
+@dataclass
+class HandRecord:
+    """One hand of one image (ground truth or prediction).
+
+    Attributes:
+        box: (4,) ``[x0, y0, x1, y1]`` pixels.
+        side: ``"left"`` or ``"right"``.
+        joints3d: (21, 3) metres or None.
+        verts: (V, 3) metres or None.
+        score: detection confidence (1.0 for ground truth).
+    """
+
+    box: np.ndarray
+    side: str
+    joints3d: np.ndarray | None = None
+    verts: np.ndarray | None = None
+    score: float = 1.0
+
+
+def read_hands(path: str | Path, is_pred: bool) -> dict[str, list[HandRecord]]:
+    """Reads the multi-hand JSON format; raises PredictionError/DatasetError naming the entry."""
+    error = PredictionError if is_pred else DatasetError
+    data = load_json(path, error)
+    if not isinstance(data, dict) or not isinstance(data.get("images"), dict):
+        raise error(f"{path}: expected {{'images': {{image_id: [hand, ...]}}}}")
+    out: dict[str, list[HandRecord]] = {}
+    for image_id, hands in sorted(data["images"].items()):
+        where = f"{path}: images[{image_id!r}]"
+        if not isinstance(hands, list):
+            raise error(f"{where}: expected a list of hands")
+        records = []
+        for k, hand in enumerate(hands):
+            try:
+                box = as_points([hand["box"]], (4,), f"{where}[{k}].box", error)[0]
+                side = hand["side"]
+                score = float(hand["score"]) if is_pred else 1.0
+            except (KeyError, TypeError, ValueError) as err:
+                need = "box, side, score" if is_pred else "box, side"
+                raise error(f"{where}[{k}]: needs {need} ({err!r})") from err
+            if side not in ("left", "right"):
+                raise error(f"{where}[{k}].side: {side!r} is not 'left' or 'right'")
+            if not np.isfinite(score):
+                raise error(f"{where}[{k}].score: not finite")
+            joints = as_points([hand["joints3d"]], (21, 3), f"{where}[{k}].joints3d", error)[0] if "joints3d" in hand else None
+            verts = as_points([hand["verts"]], (None, 3), f"{where}[{k}].verts", error)[0] if "verts" in hand else None
+            records.append(HandRecord(box, side, joints, verts, score))
+        out[str(image_id)] = records
+    return out
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU between boxes. a: (P, 4), b: (G, 4) ``[x0, y0, x1, y1]``. Returns (P, G)."""
+    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0.0, None), axis=-1)
+    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0.0, None), axis=-1)
+    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0.0, None), axis=-1)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
+
+
+def centre_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance in pixels between box centres. a: (P, 4), b: (G, 4). Returns (P, G)."""
+    ca = 0.5 * (np.asarray(a, np.float64).reshape(-1, 4)[:, :2] + np.asarray(a, np.float64).reshape(-1, 4)[:, 2:])
+    cb = 0.5 * (np.asarray(b, np.float64).reshape(-1, 4)[:, :2] + np.asarray(b, np.float64).reshape(-1, 4)[:, 2:])
+    return np.linalg.norm(ca[:, None] - cb[None], axis=-1)
+
+
+def greedy_match(pred_boxes: np.ndarray, scores: np.ndarray, gt_boxes: np.ndarray, criterion: Criterion, threshold: float) -> np.ndarray:
+    """Greedy matching of one image's predictions, highest score first.
+
+    Args:
+        pred_boxes: (P, 4); scores: (P,); gt_boxes: (G, 4).
+        criterion: ``"iou"`` (match if IoU >= threshold, best IoU wins) or ``"centre"``
+            (match if centre distance <= threshold pixels, nearest wins).
+        threshold: IoU or pixels.
+
+    Returns:
+        (P,) index of the matched ground-truth hand per prediction, -1 if unmatched.
+    """
+    order = np.argsort(-np.asarray(scores, np.float64), kind="mergesort")
+    match = np.full(len(scores), -1, dtype=np.int64)
+    if len(gt_boxes) == 0 or len(scores) == 0:
+        return match
+    if criterion == "iou":
+        quality = box_iou(pred_boxes, gt_boxes)
+        ok = quality >= threshold
+    else:
+        quality = -centre_distance(pred_boxes, gt_boxes)
+        ok = -quality <= threshold
+    taken = np.zeros(len(gt_boxes), dtype=bool)
+    for p in order:
+        cand = np.where(ok[p] & ~taken)[0]
+        if len(cand):
+            g = cand[np.argmax(quality[p, cand])]
+            match[p] = g
+            taken[g] = True
+    return match
+
+
+def average_precision(scores: np.ndarray, tp: np.ndarray, num_gt: int) -> float:
+    """COCO 101-point interpolated AP of one class (scores ranked with a stable sort)."""
+    if num_gt == 0:
+        return float("nan")
+    order = np.argsort(-np.asarray(scores, np.float64), kind="mergesort")
+    tps = np.cumsum(np.asarray(tp, bool)[order])
+    fps = np.cumsum(~np.asarray(tp, bool)[order])
+    recall = tps / num_gt
+    precision = tps / np.maximum(tps + fps, np.finfo(np.float64).eps)
+    if len(precision) == 0:
+        return 0.0
+    precision = np.maximum.accumulate(precision[::-1])[::-1]
+    idx = np.searchsorted(recall, RECALL_POINTS, side="left")
+    values = np.zeros(len(RECALL_POINTS))
+    inside = idx < len(precision)
+    values[inside] = precision[idx[inside]]
+    return float(np.mean(values))
+
+
+def evaluate(
+    gt: dict[str, list[HandRecord]],
+    pred: dict[str, list[HandRecord]],
+    criterion: Criterion = "iou",
+    threshold: float = 0.5,
+    min_score: float = 0.0,
+    mode: Mode = "official",
+) -> ProtocolResult:
+    """Detection and per-hand metrics for multi-hand images.
+
+    Args:
+        gt, pred: image id -> hands (see :func:`read_hands`); images missing from ``pred`` have
+            no predictions (all their hands are misses).
+        criterion, threshold: matching rule (see :func:`greedy_match`).
+        min_score: predictions below this score are ignored for handedness and 3D metrics.
+        mode: Procrustes alignment for ``pa_*`` (official: mirror allowed; strict: det +1).
+
+    Returns:
+        ``ap``, ``recall``, ``handedness_acc``, ``mpjpe_mm`` (wrist-relative), ``pa_mpjpe_mm``,
+        ``pa_mpvpe_mm`` (where both meshes exist), counts of ground truth, matches, misses and
+        false positives; one CSV row per matched hand.
+    """
+    unknown = sorted(set(pred) - set(gt))
+    if unknown:
+        raise PredictionError(f"predictions for images not in the ground truth: {unknown[:3]}; check the image ids")
+    all_scores, all_tp, pairs, ids = [], [], [], []
+    num_gt = sum(len(h) for h in gt.values())
+    for image_id, gts in gt.items():
+        preds = pred.get(image_id, [])
+        scores = np.array([p.score for p in preds])
+        match = greedy_match(np.array([p.box for p in preds]), scores, np.array([g.box for g in gts]), criterion, threshold)
+        all_scores.append(scores)
+        all_tp.append(match >= 0)
+        for p, g in enumerate(match):
+            if g >= 0 and preds[p].score >= min_score:
+                pairs.append((preds[p], gts[g]))
+                ids.append(f"{image_id}:{g}")
+    scores = np.concatenate(all_scores) if all_scores else np.zeros(0)
+    tp = np.concatenate(all_tp) if all_tp else np.zeros(0, bool)
+    metrics: dict[str, float | int] = {
+        "ap": average_precision(scores, tp, num_gt),
+        "recall": float(tp.sum() / num_gt) if num_gt else float("nan"),
+        "num_gt_hands": int(num_gt),
+        "num_pred_hands": int(len(scores)),
+        "num_matched": len(pairs),
+        "num_missed": int(num_gt - len(pairs)),
+        "num_false_positive": int(len(scores) - tp.sum()),
+        "handedness_acc": float(np.mean([p.side == g.side for p, g in pairs])) if pairs else float("nan"),
+    }
+    per_sample: dict[str, np.ndarray] = {"side_correct": np.array([float(p.side == g.side) for p, g in pairs])}
+    with3d = [(p, g) for p, g in pairs if p.joints3d is not None and g.joints3d is not None]
+    if len(with3d) == len(pairs) and pairs:
+        pj = np.stack([p.joints3d for p, _ in pairs])
+        gj = np.stack([g.joints3d for _, g in pairs])
+        rel = point_errors(gj - gj[:, :1], pj - pj[:, :1]).mean(1)
+        pa = point_errors(gj, align_w_scale(gj, pj, allow_reflection=mode == "official")).mean(1)
+        metrics.update({"mpjpe_mm": float(rel.mean() * MM), "pa_mpjpe_mm": float(pa.mean() * MM)})
+        per_sample.update({"mpjpe_mm": rel * MM, "pa_mpjpe_mm": pa * MM})
+        if all(p.verts is not None and g.verts is not None and p.verts.shape == g.verts.shape for p, g in pairs):
+            pv, gv = np.stack([p.verts for p, _ in pairs]), np.stack([g.verts for _, g in pairs])
+            pav = point_errors(gv, align_w_scale(gv, pv, allow_reflection=mode == "official")).mean(1)
+            metrics["pa_mpvpe_mm"] = float(pav.mean() * MM)
+            per_sample["pa_mpvpe_mm"] = pav * MM
+    return ProtocolResult(metrics=metrics, per_sample=per_sample, sample_ids=ids)

@@ -1,0 +1,75 @@
+"""What every protocol returns, and how it is written: metrics JSON and per-sample CSV.
+
+Both files are deterministic (sorted keys, fixed float formatting, no timestamps) and written
+to a temporary path first, then renamed, so a failed run never leaves a file that looks valid.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+Mode = Literal["official", "strict"]
+MODES: tuple[str, str] = ("official", "strict")
+
+
+@dataclass
+class ProtocolResult:
+    """Metrics of one evaluation run.
+
+    Attributes:
+        metrics: metric name -> value; names carry units (``pa_mpjpe_mm``), F-scores, AUCs,
+            accuracies and APs are fractions in [0, 1]; counts are integers.
+        per_sample: column name -> (N,) array, one row per evaluated sample (or hand).
+        sample_ids: (N,) identifiers of the rows (dataset index, annotation id, image id...).
+    """
+
+    metrics: dict[str, float | int]
+    per_sample: dict[str, np.ndarray] = field(default_factory=dict)
+    sample_ids: list[str] = field(default_factory=list)
+
+
+def _clean(value: float | int) -> float | int | None:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_metrics(result: ProtocolResult, path: str | Path, extra: dict[str, str] | None = None) -> None:
+    """Writes ``result.metrics`` (plus string fields ``extra``) as sorted-key JSON; NaN -> null."""
+    data: dict[str, object] = {k: _clean(v) for k, v in result.metrics.items()}
+    data.update(extra or {})
+    _atomic_write(Path(path), json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def write_per_sample_csv(result: ProtocolResult, path: str | Path) -> None:
+    """Writes one row per sample: ``sample_id`` then the per-sample columns in sorted order."""
+    cols = sorted(result.per_sample)
+    lines: list[list[str]] = [["sample_id", *cols]]
+    for i, sid in enumerate(result.sample_ids):
+        lines.append([sid, *(f"{float(result.per_sample[c][i]):.6f}" for c in cols)])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(lines)
+    _atomic_write(Path(path), buffer.getvalue())

@@ -1,0 +1,79 @@
+"""Shaders: turn :class:`~smhr.render.fragments.Fragments` into per-pixel values.
+
+Each shader is a pure function of the fragments of the active pixels (N of them, k faces
+each); :func:`smhr.render.render_hands` scatters the results into images.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from smhr.render.fragments import Fragments, interpolate
+from smhr.render.sh import sh_shading
+
+
+def coverage(fragments: Fragments, sigma: float) -> torch.Tensor:
+    """SoftRas' per-face coverage probability ``D = sigmoid(dist / sigma)``.
+
+    Returns:
+        (N, k), zero in empty slots.
+    """
+    return torch.sigmoid(fragments.dist / sigma) * fragments.valid
+
+
+def soft_silhouette(fragments: Fragments, sigma: float) -> torch.Tensor:
+    """Soft silhouette ``1 - prod_k (1 - D_k)`` (SoftRas).
+
+    Returns:
+        (N,) alpha in [0, 1].
+    """
+    return 1.0 - torch.prod(1.0 - coverage(fragments, sigma), dim=-1)
+
+
+def soft_blend(fragments: Fragments, colors: torch.Tensor, background: torch.Tensor, sigma: float, gamma: float, eps: float, znear: float, zfar: float) -> torch.Tensor:
+    """SoftRas' soft depth aggregation of per-face colours with the background.
+
+    ``w_k ~ D_k exp(z'_k / gamma)`` and ``w_bg ~ exp(eps / gamma)`` with normalised inverse
+    depth ``z' = (zfar - z) / (zfar - znear)`` (1 at the near plane), normalised to sum to 1.
+
+    Args:
+        fragments: N active pixels, k faces each.
+        colors: (N, k, 3) colour of each face at the pixel.
+        background: (3,) background colour.
+        sigma, gamma, eps, znear, zfar: see :class:`~smhr.render.settings.RenderSettings`.
+
+    Returns:
+        (N, 3) blended colour.
+    """
+    d = coverage(fragments, sigma)
+    z_norm = (zfar - fragments.zbuf) / (zfar - znear)
+    logits = torch.where(fragments.valid, z_norm / gamma, torch.full_like(z_norm, -torch.inf))
+    top = torch.maximum(logits.amax(-1), logits.new_tensor(eps / gamma)).detach()
+    weight = d * torch.exp(logits - top[:, None])
+    weight_bg = torch.exp(eps / gamma - top)
+    total = weight.sum(-1) + weight_bg
+    return ((weight[..., None] * colors).sum(1) + weight_bg[:, None] * background) / total[:, None]
+
+
+def shade_colors(fragments: Fragments, slot: torch.Tensor, albedo: torch.Tensor | None, normals: torch.Tensor | None, sh: torch.Tensor | None) -> torch.Tensor:
+    """Per-face colour at each fragment: interpolated albedo times SH shading.
+
+    Args:
+        fragments: N active pixels, k faces each.
+        slot: (N, k) long hand slot ``b * H + h`` of each face.
+        albedo: (B*H*V, 3) per-vertex albedo, or None for white.
+        normals: (B*H*V, 3) unit vertex normals (needed when ``sh`` is given).
+        sh: (B*H, 9, 3) SH coefficients per hand slot, or None for ambient light (factor 1).
+
+    Returns:
+        (N, k, 3) colours.
+    """
+    if albedo is None:
+        color = fragments.bary.new_ones(*fragments.face.shape, 3)
+    else:
+        color = interpolate(fragments, albedo)
+    if sh is not None:
+        n = interpolate(fragments, normals)
+        n = n / n.norm(dim=-1, keepdim=True).clamp(min=1e-12)
+        color = color * sh_shading(n, sh[slot])
+    return color

@@ -1,0 +1,65 @@
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from torch.testing import assert_close
+
+from smhr.data.rhd import RHD, RHD_TO_OPENPOSE
+from smhr.errors import DatasetError
+from tests.data.fixtures_rhd import OPENPOSE, RHD_ORDER, write_rhd_fixture
+
+
+def _t(x):
+    return torch.as_tensor(np.asarray(x, np.float64))
+
+
+@pytest.mark.parametrize("split", ["training", "evaluation"])
+def test_all_hands_project_onto_their_keypoints(tmp_path, split):
+    fx = write_rhd_fixture(tmp_path, split)
+    ds = RHD(tmp_path, split, hands="all")
+    assert len(ds) == 3
+    for i in range(3):
+        sample = ds[i]
+        sample.validate()
+        assert [h.side for h in sample.hands] == (["left", "right"] if i < 2 else ["right"])
+        for hand in sample.hands:
+            known = fx.hands[i][hand.side]
+            assert_close(_t(hand.joints3d), _t(known), atol=1e-6, rtol=0)
+            assert_close(
+                _t(hand.joints2d),
+                _t(hand.joints3d @ hand.K.T)[:, :2] / _t(hand.joints3d @ hand.K.T)[:, 2:],
+                atol=1e-3,
+                rtol=0,
+            )
+            assert hand.visible.tolist() == fx.vis[i][hand.side].tolist()
+            assert hand.mask.any()
+        if len(sample.hands) == 2:
+            assert not (sample.hands[0].mask & sample.hands[1].mask).any()
+
+
+def test_dominant_hand_is_the_one_with_more_mask_pixels(tmp_path):
+    fx = write_rhd_fixture(tmp_path, "training")
+    ds = RHD(tmp_path, "training")
+    assert fx.dominant == ["left", "right", "right"]
+    assert [ds[i].hands[0].side for i in range(3)] == fx.dominant
+    assert all(len(ds[i].hands) == 1 for i in range(3))
+
+
+def test_joint_order_is_rhd_tip_to_base():
+    assert [RHD_ORDER[i] for i in RHD_TO_OPENPOSE] == OPENPOSE
+
+
+def test_errors_name_the_file(tmp_path):
+    write_rhd_fixture(tmp_path, "training")
+    with pytest.raises(DatasetError, match="anno_evaluation.pickle: annotation file not found"):
+        RHD(tmp_path, "evaluation")
+    (tmp_path / "training" / "mask" / "00001.png").unlink()
+    with pytest.raises(DatasetError, match=r"mask/00001\.png: image file not found"):
+        RHD(tmp_path, "training")[1]
+    path = tmp_path / "training" / "anno_training.pickle"
+    anno = pickle.loads(path.read_bytes())
+    del anno[2]["K"]
+    path.write_bytes(pickle.dumps(anno))
+    with pytest.raises(DatasetError, match="sample 2: key 'K' missing"):
+        RHD(tmp_path, "training")
