@@ -10,6 +10,7 @@ for. Without ``--root`` (or when the folder is absent) a temporary composed set 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import tempfile
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         "torch_threads": torch.get_num_threads(),
         "image_size": args.image_size,
         "machine": platform.machine(),
-        "note": "Timed on a shared 2-core CPU machine while other jobs ran; re-run for clean numbers.",
+        "note": f"Timed on a {os.cpu_count()}-core CPU; wall-clock figures also depend on other load.",
         "results": rows,
         "source": source,
         "split": args.split,

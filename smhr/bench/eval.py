@@ -10,6 +10,7 @@ keys, no timestamps) and ``eval.md``. Also runnable as ``python -m smhr.bench.ev
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import platform
 import resource
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             "f5": round(res.metrics["f5"], 4),
         }
     report = {"machine": f"{platform.machine()} {platform.system()}", "mode": args.mode, "results": results,
-              "note": "timings taken on a shared 2-core CPU under load from other jobs"}
+              "note": f"timed on a {os.cpu_count()}-core CPU; wall-clock figures also depend on other load"}
     args.out_dir.mkdir(parents=True, exist_ok=True)
     (args.out_dir / "eval.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     lines = ["# smhr bench eval", "", f"Mode: {args.mode}. {report['note']}.", "",

@@ -9,6 +9,7 @@ writing included). The JSON has sorted keys, units in the names and no timestamp
 from __future__ import annotations
 
 import argparse
+import os
 import dataclasses
 import json
 import tempfile
@@ -67,7 +68,7 @@ def measure(num: int, image_size: int, batch_size: int, hand_model: Path) -> dic
         "batch_size": batch_size,
         "end_to_end_images_per_s": round(result.images_per_s, 2),
         "image_size_px": image_size,
-        "machine": "CPU, shared with other jobs while measured",
+        "machine": f"CPU, {os.cpu_count()} cores",
         "num_samples": num,
         "pose_render_composite_images_per_s": _rate(num, render_s),
         "scene_sampling_per_s": _rate(num, sampling_s),
