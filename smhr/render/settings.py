@@ -48,7 +48,7 @@ class RenderSettings:
     faces_per_pixel: int = 8
     blur_threshold: float = 1.0e-4
     supersample: int = 3
-    tile_size: int = 16
+    tile_size: int = 4
     max_pairs_per_chunk: int = 1 << 20
 
     def __post_init__(self) -> None:
