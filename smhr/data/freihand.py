@@ -38,7 +38,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from smhr.data.imageio import read_gray, read_json_records, read_mask, read_rgb, write_jpeg, write_json, write_png
-from smhr.data.sample import Hand, ManoParams, Sample, bbox_from_points
+from smhr.data.sample import ManoParams, Sample, hand_from_joints3d
 from smhr.errors import DatasetError
 from smhr.geometry.camera import project
 from smhr.hand.joints import MIDDLE_MCP, MIDDLE_PIP, NUM_JOINTS
@@ -126,56 +126,6 @@ def reference_scale(xyz: np.ndarray) -> float:
     """FreiHAND's ``*_scale.json`` value: the length of bone ``REFERENCE_BONE`` in metres."""
     a, b = REFERENCE_BONE
     return float(np.linalg.norm(np.asarray(xyz, np.float64)[a] - np.asarray(xyz, np.float64)[b]))
-
-
-def in_image(uv: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """(N,) bool: which (N, 2) pixel positions lie inside an image of ``size = (H, W)`` (pixel-centre convention)."""
-    height, width = size
-    return (uv[:, 0] >= -0.5) & (uv[:, 0] <= width - 0.5) & (uv[:, 1] >= -0.5) & (uv[:, 1] <= height - 0.5)
-
-
-def hand_from_joints3d(
-    side: str,
-    joints3d: np.ndarray,
-    K: np.ndarray,
-    size: tuple[int, int],
-    joints2d: np.ndarray | None = None,
-    visible: np.ndarray | None = None,
-    **fields,
-) -> Hand:
-    """Builds a contract :class:`Hand` from camera-frame joints (the helper every adapter uses).
-
-    Args:
-        side: ``"left"`` or ``"right"``.
-        joints3d: (21, 3) metres, OpenCV camera frame, OpenPose order.
-        K: (3, 3) intrinsics.
-        size: image ``(H, W)``.
-        joints2d: (21, 2) annotated pixels; default ``project(joints3d, K)``.
-        visible: (21,) extra visibility (annotated/valid); ANDed with "in the image and in front".
-        **fields: further :class:`Hand` fields (``verts3d``, ``mano``, ``mask``, ``joints3d_valid``).
-
-    Returns:
-        The hand; ``bbox`` surrounds its visible keypoints (all keypoints if none is visible).
-    """
-    joints3d = np.asarray(joints3d, np.float32)
-    K = np.asarray(K, np.float32)
-    if joints2d is None:
-        joints2d = project(joints3d.astype(np.float64), K.astype(np.float64))
-    joints2d = np.asarray(joints2d, np.float32)
-    vis = in_image(joints2d, size) & (joints3d[:, 2] > 0)
-    if visible is not None:
-        vis &= np.asarray(visible, bool)
-    verts = fields.pop("verts3d", None)
-    return Hand(
-        side=side,  # type: ignore[arg-type]
-        joints2d=joints2d,
-        visible=vis,
-        bbox=bbox_from_points(joints2d, vis),
-        K=K.copy(),
-        joints3d=joints3d.copy(),
-        verts3d=None if verts is None else np.asarray(verts, np.float32).copy(),
-        **fields,
-    )
 
 
 def annotation_path(root: str | Path, split: str, name: str) -> Path:

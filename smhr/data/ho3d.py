@@ -33,9 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from smhr.data.freihand import hand_from_joints3d, in_image
 from smhr.data.imageio import field_array, read_pickle, read_rgb
-from smhr.data.sample import Hand, Sample
+from smhr.data.sample import Hand, Sample, hand_from_joints3d, in_image
 from smhr.errors import DatasetError
 from smhr.geometry.camera import project
 from smhr.hand.conventions import OPENGL_TO_OPENCV

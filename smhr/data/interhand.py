@@ -36,9 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from smhr.data.freihand import hand_from_joints3d
 from smhr.data.imageio import read_json, read_rgb
-from smhr.data.sample import Hand, Sample
+from smhr.data.sample import Hand, Sample, hand_from_joints3d
 from smhr.errors import DatasetError
 from smhr.hand.joints import FINGERS, NUM_JOINTS
 

@@ -1,6 +1,6 @@
 """Turning a right hand into a left one (and back): image, 2D, 3D, MANO parameters and ``K``.
 
-Mirroring is done in the camera frame, across its y-z plane: ``X -> -X`` (``MIRROR_X``). With the
+Mirroring is done in the camera frame, across its y-z plane: ``X -> -X`` (``smhr.hand.conventions.MIRROR_POINTS``). With the
 image flipped horizontally at the same time (pixel centres: ``u -> W - 1 - u``), the mirrored 3D
 projects onto the flipped 2D with ``K' = flip_intrinsics_x(K, W)`` (``cx' = W - 1 - cx``).
 

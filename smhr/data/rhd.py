@@ -27,9 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from smhr.data.freihand import hand_from_joints3d
 from smhr.data.imageio import field_array, read_gray, read_pickle, read_rgb
-from smhr.data.sample import Hand, Sample
+from smhr.data.sample import Hand, Sample, hand_from_joints3d
 from smhr.errors import DatasetError
 from smhr.hand.joints import FINGERS, NUM_JOINTS
 

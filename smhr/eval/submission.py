@@ -17,9 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from smhr.hand.conventions import OPENGL_TO_OPENCV
 from smhr.hand.joints import OPENPOSE_TO_HO3D
-
-OPENCV_TO_OPENGL = np.diag([1.0, -1.0, -1.0])
 """Axis change between OpenCV (x right, y down, z forward) and OpenGL (y up, z backward); its own inverse."""
 
 
@@ -85,8 +84,8 @@ def to_ho3d(joints: np.ndarray, verts: np.ndarray) -> tuple[np.ndarray, np.ndarr
     Returns:
         (joints (N, 21, 3), verts (N, V, 3)) in HO3D's convention.
     """
-    joints = np.asarray(joints, np.float64)[:, OPENPOSE_TO_HO3D] @ OPENCV_TO_OPENGL
-    return joints, np.asarray(verts, np.float64) @ OPENCV_TO_OPENGL
+    joints = np.asarray(joints, np.float64)[:, OPENPOSE_TO_HO3D] @ OPENGL_TO_OPENCV  # its own inverse
+    return joints, np.asarray(verts, np.float64) @ OPENGL_TO_OPENCV
 
 
 def write_ho3d(out_dir: str | Path, joints: np.ndarray, verts: np.ndarray) -> SubmissionFiles:

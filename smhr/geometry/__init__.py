@@ -1,7 +1,6 @@
 """Geometry: rotations (:mod:`.rotations`), cameras and projection (:mod:`.camera`), Procrustes (:mod:`.procrustes`)."""
 
 from smhr.geometry.camera import (
-    MIRROR_X,
     crop_intrinsics,
     crop_resize_intrinsics,
     flip_intrinsics_x,
@@ -23,7 +22,6 @@ from smhr.geometry.rotations import (
 )
 
 __all__ = [
-    "MIRROR_X",
     "Similarity",
     "axis_angle_to_matrix",
     "axis_angle_to_matrix_np",

@@ -19,10 +19,6 @@ import numpy as np
 
 Array = TypeVar("Array")  # np.ndarray or torch.Tensor
 
-MIRROR_X = np.diag([-1.0, 1.0, 1.0])
-"""Mirror of the camera frame's x axis: turns a right hand into a left one (with :func:`flip_intrinsics_x`)."""
-
-
 def _matvec(M, x):
     """``M @ x`` for (..., 3, 3) M and (..., N, 3) x, broadcasting, NumPy or torch."""
     return (M[..., None, :, :] * x[..., :, None, :]).sum(-1)
@@ -163,7 +159,7 @@ def crop_resize_intrinsics(K: Array, box: tuple[float, float, float, float], out
 
 
 def flip_intrinsics_x(K: Array, width: int) -> Array:
-    """Intrinsics for a horizontally flipped image *and* x-mirrored 3D (``MIRROR_X``).
+    """Intrinsics for a horizontally flipped image *and* x-mirrored 3D (``smhr.hand.conventions.MIRROR_POINTS``).
 
     Flipping an image of width W maps u -> W - 1 - u. If the 3D points are mirrored too
     (X -> -X), the flipped pixel equals the projection of the mirrored point with these

@@ -7,7 +7,8 @@ import torch
 from torch.testing import assert_close
 
 from smhr.data.mirror import mirror_hand, mirror_pose, mirror_sample
-from smhr.geometry.camera import MIRROR_X, project
+from smhr.geometry.camera import project
+from smhr.hand.conventions import MIRROR_POINTS
 from smhr.geometry.rotations import axis_angle_to_matrix
 
 from smhr.data.toy import toy_sample
@@ -51,7 +52,7 @@ def test_mirrored_3d_projects_onto_flipped_2d(samples):
 def test_mirror_pose_is_conjugation_by_the_mirror():
     rng = np.random.default_rng(1)
     pose = rng.normal(size=(5, 48))
-    M = torch.as_tensor(MIRROR_X)
+    M = torch.diag(torch.as_tensor(MIRROR_POINTS))
     R = axis_angle_to_matrix(torch.as_tensor(pose).reshape(5, 16, 3))
     R_mirrored = axis_angle_to_matrix(torch.as_tensor(mirror_pose(pose)).reshape(5, 16, 3))
     assert_close(R_mirrored, M @ R @ M)
@@ -92,6 +93,6 @@ def test_left_model_matches_mirrored_right_vertices():
         for side, params in (("right", mano), ("left", mirror_mano(mano))):
             t = lambda a: torch.as_tensor(a, dtype=torch.float64)[None]  # noqa: E731
             outputs[side] = models[side](t(params.pose[:3]), t(params.pose[3:]), t(params.betas), t(params.trans))
-        M = torch.as_tensor(MIRROR_X)
+        M = torch.diag(torch.as_tensor(MIRROR_POINTS))
         assert_close(outputs["left"].vertices[0], outputs["right"].vertices[0] @ M, rtol=0, atol=1e-7)
         assert_close(outputs["left"].joints[0], outputs["right"].joints[0] @ M, rtol=0, atol=1e-7)

@@ -40,3 +40,19 @@ def test_bbox_from_points_uses_visible_only():
     pts = np.array([[0, 0], [10, 20], [100, 100]], np.float32)
     np.testing.assert_array_equal(bbox_from_points(pts, np.array([True, True, False])), [0, 0, 10, 20])
     np.testing.assert_allclose(bbox_from_points(pts[:2], pad=0.1), [-1, -2, 11, 22])
+
+
+def test_hand_from_joints3d_projects_and_masks_visibility():
+    from smhr.data.sample import hand_from_joints3d
+
+    K = np.array([[100.0, 0, 31.5], [0, 100.0, 31.5], [0, 0, 1]])
+    joints = np.tile([0.0, 0.0, 0.5], (21, 1))
+    joints[1] = [0.2, 0.0, 0.5]  # projects to u = 71.5: right of a 64-px image
+    joints[2] = [0.0, 0.0, -0.5]  # behind the camera
+    annotated = np.ones(21, bool)
+    annotated[3] = False
+    hand = hand_from_joints3d("left", joints, K, (64, 64), visible=annotated)
+    np.testing.assert_allclose(hand.joints2d[0], [31.5, 31.5])
+    assert hand.visible.tolist() == [True, False, False, False] + [True] * 17
+    np.testing.assert_allclose(hand.bbox, [31.5, 31.5, 31.5, 31.5])  # visible points only
+    hand.validate()

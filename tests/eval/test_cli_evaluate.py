@@ -14,7 +14,8 @@ from smhr.cli import main
 from smhr.errors import PredictionError
 from smhr.eval.io import read_mesh_pred
 from smhr.eval.protocols import EvalOptions, evaluate_files
-from smhr.eval.submission import OPENCV_TO_OPENGL, write_freihand, write_ho3d
+from smhr.eval.submission import write_freihand, write_ho3d
+from smhr.hand.conventions import OPENGL_TO_OPENCV
 from smhr.hand.joints import HO3D_TO_OPENPOSE
 from tests.eval.conftest import hand_like, write_json
 
@@ -45,8 +46,8 @@ def test_ho3d_submission_round_trip_and_axes(tmp_path, mesh_set):
     with zipfile.ZipFile(files.zip_path) as archive:
         assert archive.namelist() == ["pred.json"]
     back = read_mesh_pred(files.zip_path, len(pj))
-    np.testing.assert_allclose(back.joints[:, HO3D_TO_OPENPOSE] @ OPENCV_TO_OPENGL, pj, atol=1e-12)
-    np.testing.assert_allclose(back.verts @ OPENCV_TO_OPENGL, pv, atol=1e-12)
+    np.testing.assert_allclose(back.joints[:, HO3D_TO_OPENPOSE] @ OPENGL_TO_OPENCV, pj, atol=1e-12)
+    np.testing.assert_allclose(back.verts @ OPENGL_TO_OPENCV, pv, atol=1e-12)
     gt_dir = tmp_path / "ref"
     gt_files = write_ho3d(tmp_path / "gtsub", gj, gv)
     gt_data = json.loads(gt_files.json_path.read_text())

@@ -2,7 +2,6 @@ import numpy as np
 import torch
 
 from smhr.geometry import (
-    MIRROR_X,
     crop_intrinsics,
     crop_resize_intrinsics,
     flip_intrinsics_x,
@@ -12,6 +11,7 @@ from smhr.geometry import (
     weak_perspective_project,
     weak_perspective_to_translation,
 )
+from smhr.hand.conventions import MIRROR_POINTS
 
 K = np.array([[500.0, 0.0, 112.0], [0.0, 480.0, 100.0], [0.0, 0.0, 1.0]])
 
@@ -70,7 +70,7 @@ def test_flip_intrinsics_with_mirrored_points():
     p = _points()
     W = 224
     uv = project(p, K)
-    uv_flip = project(p @ MIRROR_X.T, flip_intrinsics_x(K, W))
+    uv_flip = project(p * MIRROR_POINTS, flip_intrinsics_x(K, W))
     np.testing.assert_allclose(uv_flip[:, 0], W - 1 - uv[:, 0])
     np.testing.assert_allclose(uv_flip[:, 1], uv[:, 1])
 
