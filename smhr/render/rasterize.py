@@ -1,17 +1,18 @@
 """Tiled rasteriser: which faces matter at which pixel (no gradients), memory-bounded.
 
 Faces of all hands of all images are flattened into one list of G = B * H * F faces.
-Each face's screen bounding box (grown by the blur radius) is binned into square tiles; tiles
-are processed in chunks of at most ``max_pairs_per_chunk`` (pixel, candidate face) pairs, so
-no pixels x faces tensor is ever built. Per chunk, one batched matrix product evaluates, for
-every pixel and candidate face, the three signed edge distances, the four bounding-box
-limits and the inverse depth (all affine in the pixel coordinates), and ``topk`` keeps the
-``k`` best faces per pixel.
+Each face's screen bounding box (grown by the blur radius) is binned into square tiles, minus
+the tiles a separating-axis test on its edge functions rules out; tiles are processed in
+chunks of at most ``max_pairs_per_chunk`` (pixel, candidate face) pairs, so no pixels x faces
+tensor is ever built. Per chunk, one batched matrix product evaluates, for every pixel and
+candidate face, the three signed edge distances and the inverse depth (affine in the pixel
+coordinates); the distance inside the face's box, which is separable in x and y, is
+evaluated per tile row and column and broadcast; ``topk`` keeps the ``k`` best faces.
 
-Ranking per pixel: slot 0 holds the z-buffer face (the nearest face whose triangle contains
-the pixel centre) when there is one; the other slots hold the faces with the largest signed
-distance inside their edges (covering faces first, then faces within the blur radius,
-closest first), i.e. the faces with the largest SoftRas coverage.
+Ranking per pixel: the faces whose triangle contains the pixel centre come first, nearest
+first, so slot 0 holds the z-buffer face when there is one; then the faces within the blur
+radius, ranked by a lower bound of their signed distance (the smallest of the edge-line and
+box distances, exact inside a face), i.e. the faces with the largest SoftRas coverage.
 
 Pixel coordinates follow :mod:`smhr.geometry.camera`: the centre of pixel (row y, column x)
 is at (u, v) = (x, y).
@@ -25,8 +26,7 @@ import torch
 
 from smhr.geometry.camera import project
 
-_N_AFFINE = 8  # 3 edge distances, 4 bounding-box limits, scaled inverse depth
-_FIRST = 1.0e9  # ranking key that puts the z-buffer face first
+_N_AFFINE = 4  # 3 edge distances, depth key
 
 
 class ScreenMesh(NamedTuple):
@@ -91,13 +91,14 @@ def screen_mesh(verts: torch.Tensor, faces: torch.Tensor, K: torch.Tensor, hand_
 
 
 def _affine_coefficients(xy: torch.Tensor, inv_z: torch.Tensor, valid: torch.Tensor, radius: float, znear: float) -> torch.Tensor:
-    """Per-face coefficients (a, b, c) of the 8 affine functions ``a * x + b * y + c``.
+    """Per-face coefficients (a, b, c) of the 4 affine functions ``a * x + b * y + c``.
 
-    Functions 0-2 are the signed distances to the edge lines (positive inside), 3-6 the
-    distances inside the face's bounding box, all as ``1 + distance / radius`` (``1 +
-    distance`` when ``radius`` is 0): the pixel is covered when the smallest of 0-2 is >= 1
-    and within the blur radius when the smallest of 0-6 is >= 0. Function 7 is ``1 + znear /
-    z``, the depth key of covering faces.
+    Functions 0-2 are the signed distances to the edge lines (positive inside) as ``1 +
+    distance / radius`` (``1 + distance`` when ``radius`` is 0): the pixel centre is covered
+    when the smallest of them is >= 1, and within the blur radius of the three edge lines when
+    it is >= 0. Function 3 is ``2 + znear / z`` (in (2, 3] in front of the near plane), the
+    ranking key of covering faces: nearer is larger, and every covering face outranks every
+    face that does not cover the pixel.
 
     Args:
         xy: (G, 3, 2) corners in pixels.
@@ -107,7 +108,7 @@ def _affine_coefficients(xy: torch.Tensor, inv_z: torch.Tensor, valid: torch.Ten
         znear: scales inverse depth into (0, 1].
 
     Returns:
-        (G + 1, 3, 8): rows [a, b, c]; the extra last face is an always-rejected dummy.
+        (G + 1, 3, 4): rows [a, b, c]; the extra last face is an always-rejected dummy.
     """
     x, y = xy[..., 0], xy[..., 1]
     xj, yj = x.roll(-1, 1), y.roll(-1, 1)  # corner i+1
@@ -121,25 +122,47 @@ def _affine_coefficients(xy: torch.Tensor, inv_z: torch.Tensor, valid: torch.Ten
     edge = abc * (sign[:, None] / length)[:, None, :]
     safe_area = torch.where(valid, area2, torch.ones_like(area2))
     iz = (abc * inv_z[:, None, :]).sum(2) / safe_area[:, None] * znear  # (G, 3)
-    lo, hi = xy.amin(1), xy.amax(1)  # (G, 2)
-    one, zero = torch.full_like(area2, scale), torch.zeros_like(area2)
-    box = torch.stack([
-        torch.stack([one, zero, -lo[:, 0] * scale], 1),
-        torch.stack([-one, zero, hi[:, 0] * scale], 1),
-        torch.stack([zero, one, -lo[:, 1] * scale], 1),
-        torch.stack([zero, -one, hi[:, 1] * scale], 1),
-    ], 2)  # (G, 3, 4)
-    coef = torch.cat([edge, box, iz[:, :, None]], 2)
-    coef[:, 2, :] += 1.0
-    coef[~valid] = 0.0
-    coef[~valid, 2, 3] = -1.0  # bounding-box test always fails
-    dummy = torch.zeros_like(coef[:1])
-    dummy[:, 2, 3] = -1.0
-    return torch.cat([coef, dummy], 0)
+    coef = torch.cat([edge, iz[:, :, None]], 2)
+    coef[:, 2, :3] += 1.0
+    coef[:, 2, 3] += 2.0
+    coef = torch.cat([coef, torch.zeros_like(coef[:1])], 0)
+    rejected = torch.cat([~valid, valid.new_ones(1)])
+    coef[rejected] = 0.0
+    coef[rejected, 2, :3] = -1.0  # never within reach
+    return coef
 
 
-def _bin_faces(lo: torch.Tensor, hi: torch.Tensor, image: torch.Tensor, valid: torch.Tensor, tiles_y: int, tiles_x: int, tile: int):
-    """Lists (tile, face) pairs, sorted by tile.
+def _box_distance(coord: torch.Tensor, limits: torch.Tensor, scale: float) -> torch.Tensor:
+    """``1 + scale * (distance inside the interval [lo, hi])`` along one axis.
+
+    Args:
+        coord: (n, t) pixel coordinates of a tile's columns (or rows).
+        limits: (n, 1, kc, 2) each candidate face's [lo, hi] along that axis.
+        scale: 1 / blur radius.
+
+    Returns:
+        (n, t, kc), negative outside the interval grown by the blur radius.
+    """
+    c = coord[:, :, None]
+    return 1.0 + scale * torch.minimum(c - limits[..., 0], limits[..., 1] - c)
+
+
+def _bin_faces(lo: torch.Tensor, hi: torch.Tensor, image: torch.Tensor, valid: torch.Tensor, tiles_y: int, tiles_x: int, tile: int,
+               edges: torch.Tensor, reach: float):
+    """Lists (tile, face) pairs whose face can reach a pixel centre of the tile, sorted by tile.
+
+    A face is listed in the tiles its grown bounding box ``[lo, hi]`` overlaps, minus the
+    tiles that one of its edge functions rules out: separating-axis test of the square hull
+    of the tile's pixel centres against the region where all three edge functions are at
+    least ``reach`` (its maximum over the square is at a corner).
+
+    Args:
+        lo, hi: (G, 2) grown bounding boxes (px).
+        image: (G,) image index of each face.
+        valid: (G,) bool.
+        tiles_y, tiles_x, tile: tile grid and side (px).
+        edges: (G + 1, 3, 3) rows [a, b, c] of each face's three edge functions.
+        reach: smallest edge-function value a listed face must be able to reach.
 
     Returns:
         (tile_ids (T,), starts (T,), counts (T,), faces_sorted (P,)) for the non-empty tiles.
@@ -157,6 +180,12 @@ def _bin_faces(lo: torch.Tensor, hi: torch.Tensor, image: torch.Tensor, valid: t
     local = torch.arange(len(face), device=lo.device) - first[face]
     tx = tx0[face] + local % width[face]
     ty = ty0[face] + torch.div(local, width[face], rounding_mode="floor")
+    e = edges[face]  # (P, 3 abc, 3 edges)
+    x0, y0 = (tx * tile).to(e.dtype)[:, None], (ty * tile).to(e.dtype)[:, None]
+    a, b = e[:, 0], e[:, 1]
+    top = e[:, 2] + torch.maximum(a * x0, a * (x0 + tile - 1)) + torch.maximum(b * y0, b * (y0 + tile - 1))
+    reachable = (top >= reach).all(1)
+    face, tx, ty = face[reachable], tx[reachable], ty[reachable]
     tile_id = (image[face] * tiles_y + ty) * tiles_x + tx
     tile_id, order = torch.sort(tile_id, stable=True)
     tiles, counts = torch.unique_consecutive(tile_id, return_counts=True)
@@ -187,8 +216,13 @@ def rasterize(mesh: ScreenMesh, num_images: int, size: tuple[int, int], k: int, 
         coef = _affine_coefficients(xy, mesh.inv_z.detach()[mesh.face_verts], mesh.face_valid, radius, znear)
         tiles_y, tiles_x = -(-h // tile), -(-w // tile)
         lo, hi = xy.amin(1) - radius, xy.amax(1) + radius
-        tiles, starts, counts, faces_sorted = _bin_faces(lo, hi, mesh.face_image, mesh.face_valid, tiles_y, tiles_x, tile)
+        tiles, starts, counts, faces_sorted = _bin_faces(lo, hi, mesh.face_image, mesh.face_valid, tiles_y, tiles_x, tile,
+                                                         coef[:, :, :3], 0.0 if k > 1 else 1.0)
         dummy = coef.shape[0] - 1
+        scale = 1.0 / radius if radius > 0 else 1.0
+        box = torch.cat([torch.stack([lo[:, 0], hi[:, 0], lo[:, 1], hi[:, 1]], 1) + torch.tensor([radius, -radius, radius, -radius], dtype=lo.dtype, device=device),
+                         lo.new_tensor([[0.0, -1.0, 0.0, -1.0]])])  # (G + 1, 4) face boxes in px, dummy empty
+        table = torch.cat([coef.reshape(-1, 3 * _N_AFFINE), box], 1)
         order = torch.argsort(counts)
         tiles, starts, counts = tiles[order], starts[order], counts[order]
         ly, lx = torch.meshgrid(torch.arange(tile, device=device), torch.arange(tile, device=device), indexing="ij")
@@ -210,29 +244,32 @@ def rasterize(mesh: ScreenMesh, num_images: int, size: tuple[int, int], k: int, 
             y = (torch.div(rest, tiles_x, rounding_mode="floor") * tile)[:, None] + ly
             x = ((rest % tiles_x) * tile)[:, None] + lx
             pix = torch.stack([x, y, torch.ones_like(x)], 2).to(coef.dtype)  # (n, P, 3)
-            c = coef[fid].permute(0, 2, 3, 1).reshape(len(t), 3, _N_AFFINE * kc)
+            rows = table[fid]  # (n, kc, 3 * _N_AFFINE + 4): affine coefficients, then the face box
+            c = rows[..., :3 * _N_AFFINE].view(len(t), kc, 3, _N_AFFINE).permute(0, 2, 3, 1).reshape(len(t), 3, _N_AFFINE * kc)
             val = torch.bmm(pix, c).view(len(t), tile * tile, _N_AFFINE, kc)
             edge = torch.minimum(torch.minimum(val[:, :, 0], val[:, :, 1]), val[:, :, 2])
-            depth_key = torch.where(edge >= 1.0, val[:, :, 7], -1.0)
-            zbest, zarg = depth_key.max(-1, keepdim=True)  # z-buffer face, key > 1 if any
             if k > 1:
-                near = torch.minimum(torch.minimum(val[:, :, 3], val[:, :, 4]), torch.minimum(val[:, :, 5], val[:, :, 6]))
-                near = torch.minimum(near, edge)
-                is_first = (slot == zarg) & (zbest > 0)
-                key = torch.where(is_first, _FIRST, near)
-                best, arg = key.topk(min(k, kc), dim=-1)
+                # Outside a face, also bound by its box: edge lines alone reach far past thin corners.
+                col = ((rest % tiles_x) * tile)[:, None] + torch.arange(tile, device=device)
+                row = (torch.div(rest, tiles_x, rounding_mode="floor") * tile)[:, None] + torch.arange(tile, device=device)
+                bx = _box_distance(col.to(coef.dtype), rows[:, None, :, -4:-2], scale)
+                by = _box_distance(row.to(coef.dtype), rows[:, None, :, -2:], scale)
+                near = torch.minimum(by[:, :, None, :], bx[:, None, :, :]).view(len(t), tile * tile, kc)
+                edge_or_box = torch.minimum(edge, near)
             else:
-                best, arg = zbest, zarg
+                edge_or_box = edge
+            key = torch.where(edge >= 1.0, val[:, :, 3], edge_or_box)  # covering: (2, 3] by depth
+            best, arg = key.topk(min(k, kc), dim=-1) if k > 1 else key.max(-1, keepdim=True)
             kk = best.shape[-1]
-            keep = (best[..., 0] >= 0) & (y < h) & (x < w)
+            keep = (best[..., 0] >= (0.0 if k > 1 else 2.0)) & (y < h) & (x < w)
             face = torch.where(best >= 0, torch.gather(fid[:, None, :].expand(-1, tile * tile, -1), 2, arg), -1)
             out_pixel.append(((b[:, None] * h + y) * w + x)[keep])
             out_face.append(torch.nn.functional.pad(face[keep], (0, k - kk), value=-1))
-            out_key.append(zbest[..., 0][keep])
+            out_key.append(best[..., 0][keep])
             begin = end
         if not out_pixel:
             empty = torch.zeros(0, dtype=torch.long, device=device)
             return PixelFaces(empty, empty.view(0, 1).expand(0, k), empty.bool())
         pixel = torch.cat(out_pixel)
         order = torch.argsort(pixel)
-        return PixelFaces(pixel[order], torch.cat(out_face)[order], (torch.cat(out_key) > 1.0)[order])
+        return PixelFaces(pixel[order], torch.cat(out_face)[order], (torch.cat(out_key) >= 2.0)[order])

@@ -100,6 +100,11 @@ def render_hands(
         (-1 background), depth (B, h, w) metres (0 background), rgb (B, h, w, 3).
     """
     _check_inputs(verts, faces, K, hand_mask, image_size, colors, sh, mode, flip_winding)
+    if settings.backend != "smhr":
+        from smhr.render import pytorch3d_backend
+
+        if settings.backend == "pytorch3d" or pytorch3d_backend.available():
+            return pytorch3d_backend.render_hands_pytorch3d(verts, faces, K, hand_mask, image_size, colors, sh, mode, settings, flip_winding)
     B, H, _, _ = verts.shape
     h, w = image_size
     soft = mode == "soft"
@@ -122,9 +127,9 @@ def render_hands(
     hand_index = _scatter(mesh.face_hand[first][covered], hit_pixel, total, -1)
     depth = _scatter(fragments.zbuf[covered, 0], hit_pixel, total, 0.0)
     if soft:
-        alpha = _scatter(soft_silhouette(fragments, settings.sigma), fragments.pixel, total, 0.0)
+        alpha = _scatter(soft_silhouette(fragments, settings.sigma, settings.blur_threshold), fragments.pixel, total, 0.0)
         blended = soft_blend(fragments, face_colors, background, settings.sigma, settings.gamma,
-                             settings.background_eps, settings.znear, settings.zfar)
+                             settings.background_eps, settings.znear, settings.zfar, settings.blur_threshold)
         rgb = _scatter(blended, fragments.pixel, total, background)
         return RenderOutput(alpha.view(B, h, w), hand_index.view(B, h, w), depth.view(B, h, w), rgb.view(B, h, w, 3))
 

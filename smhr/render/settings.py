@@ -9,6 +9,7 @@ from typing import Literal, NamedTuple
 import torch
 
 Mode = Literal["soft", "sharp"]
+Backend = Literal["smhr", "pytorch3d", "auto"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,10 @@ class RenderSettings:
         tile_size: side of the square screen tiles that faces are binned into.
         max_pairs_per_chunk: memory bound of the rasteriser: at most this many
             (pixel, candidate face) pairs are evaluated at once.
+        backend: "smhr" (this package's rasteriser, the default everywhere, so results do
+            not depend on what else is installed), "pytorch3d" (pytorch3d's rasteriser and
+            blending behind the same interface; a clear error when it is not importable) or
+            "auto" (pytorch3d when importable, else "smhr").
     """
 
     sigma: float = 1.0
@@ -50,6 +55,7 @@ class RenderSettings:
     supersample: int = 3
     tile_size: int = 4
     max_pairs_per_chunk: int = 1 << 20
+    backend: Backend = "smhr"
 
     def __post_init__(self) -> None:
         checks = {
@@ -62,6 +68,7 @@ class RenderSettings:
             "tile_size >= 1": self.tile_size >= 1,
             "max_pairs_per_chunk >= tile_size**2": self.max_pairs_per_chunk >= self.tile_size**2,
             "len(background) == 3": len(self.background) == 3,
+            "backend in ('smhr', 'pytorch3d', 'auto')": self.backend in ("smhr", "pytorch3d", "auto"),
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:

@@ -12,25 +12,34 @@ from smhr.render.fragments import Fragments, interpolate
 from smhr.render.sh import sh_shading
 
 
-def coverage(fragments: Fragments, sigma: float) -> torch.Tensor:
+def coverage(fragments: Fragments, sigma: float, threshold: float = 0.0) -> torch.Tensor:
     """SoftRas' per-face coverage probability ``D = sigmoid(dist / sigma)``.
+
+    Args:
+        fragments: N active pixels, k faces each.
+        sigma: sharpness (px^2).
+        threshold: coverages below this count as 0 (``RenderSettings.blur_threshold``: the
+            face is beyond the blur radius; the rasteriser's candidate test is conservative,
+            so this is where the radius is enforced exactly).
 
     Returns:
         (N, k), zero in empty slots.
     """
-    return torch.sigmoid(fragments.dist / sigma) * fragments.valid
+    d = torch.sigmoid(fragments.dist / sigma) * fragments.valid
+    return torch.where(d >= threshold, d, torch.zeros_like(d)) if threshold > 0 else d
 
 
-def soft_silhouette(fragments: Fragments, sigma: float) -> torch.Tensor:
-    """Soft silhouette ``1 - prod_k (1 - D_k)`` (SoftRas).
+def soft_silhouette(fragments: Fragments, sigma: float, threshold: float = 0.0) -> torch.Tensor:
+    """Soft silhouette ``1 - prod_k (1 - D_k)`` (SoftRas), ``D`` from :func:`coverage`.
 
     Returns:
         (N,) alpha in [0, 1].
     """
-    return 1.0 - torch.prod(1.0 - coverage(fragments, sigma), dim=-1)
+    return 1.0 - torch.prod(1.0 - coverage(fragments, sigma, threshold), dim=-1)
 
 
-def soft_blend(fragments: Fragments, colors: torch.Tensor, background: torch.Tensor, sigma: float, gamma: float, eps: float, znear: float, zfar: float) -> torch.Tensor:
+def soft_blend(fragments: Fragments, colors: torch.Tensor, background: torch.Tensor, sigma: float, gamma: float, eps: float, znear: float, zfar: float,
+               threshold: float = 0.0) -> torch.Tensor:
     """SoftRas' soft depth aggregation of per-face colours with the background.
 
     ``w_k ~ D_k exp(z'_k / gamma)`` and ``w_bg ~ exp(eps / gamma)`` with normalised inverse
@@ -41,13 +50,15 @@ def soft_blend(fragments: Fragments, colors: torch.Tensor, background: torch.Ten
         colors: (N, k, 3) colour of each face at the pixel.
         background: (3,) background colour.
         sigma, gamma, eps, znear, zfar: see :class:`~smhr.render.settings.RenderSettings`.
+        threshold: coverage threshold of :func:`coverage` (``blur_threshold``).
 
     Returns:
         (N, 3) blended colour.
     """
-    d = coverage(fragments, sigma)
+    d = coverage(fragments, sigma, threshold)
     z_norm = (zfar - fragments.zbuf) / (zfar - znear)
-    logits = torch.where(fragments.valid, z_norm / gamma, torch.full_like(z_norm, -torch.inf))
+    # faces with zero coverage must not set the normaliser (their exp could swamp the others)
+    logits = torch.where(fragments.valid & (d > 0), z_norm / gamma, torch.full_like(z_norm, -torch.inf))
     top = torch.maximum(logits.amax(-1), logits.new_tensor(eps / gamma)).detach()
     weight = d * torch.exp(logits - top[:, None])
     weight_bg = torch.exp(eps / gamma - top)

@@ -61,3 +61,29 @@ def test_bad_settings_are_rejected():
         RenderSettings(supersample=2)
     with pytest.raises(ValueError, match="sigma"):
         RenderSettings(sigma=0.0)
+
+
+def test_faces_beyond_the_blur_radius_do_not_colour_a_pixel():
+    """A nearer face whose corner lies just beyond the blur radius of a pixel passes the
+    rasteriser's conservative candidate test; its coverage (below ``blur_threshold``) must
+    count as zero, or at a small gamma its depth weight would swamp the covering face."""
+    settings = RenderSettings()
+    r = settings.blur_radius
+    size, focal, centre = (21, 21), 50.0, 10.0
+
+    def lift(uv, z):
+        uv = torch.tensor(uv, dtype=torch.float64)
+        return torch.cat([(uv - centre) * z / focal, torch.full((len(uv), 1), z, dtype=torch.float64)], 1)
+
+    d = (r + 0.3) / 2**0.5  # corner of the near face, r + 0.3 px from pixel (10, 10)
+    corner = (centre + d, centre + d)
+    far = lift([(-40.0, -40.0), (60.0, -40.0), (10.0, 60.0)], 1.0)
+    near = lift([corner, (corner[0] + 4, corner[1] + 1), (corner[0] + 1, corner[1] + 4)], 0.5)
+    verts = torch.cat([far, near])[None, None]
+    faces = torch.tensor([[0, 1, 2], [3, 4, 5]])
+    colors = torch.tensor([[1.0, 0, 0]] * 3 + [[0, 1.0, 0]] * 3, dtype=torch.float64)[None, None]
+    K = torch.tensor([[focal, 0, centre], [0, focal, centre], [0, 0, 1]], dtype=torch.float64).expand(1, 1, 3, 3)
+    out = render_hands(verts, faces, K, torch.ones(1, 1, dtype=torch.bool), size, colors=colors, settings=settings)
+    torch.testing.assert_close(out.rgb[0, 10, 10], torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64))
+    # one pixel nearer to that corner, the near face is within reach and takes the colour
+    assert out.rgb[0, 11, 11, 1] > 0.5

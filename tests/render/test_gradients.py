@@ -77,3 +77,25 @@ def test_fitting_a_silhouette_recovers_translation_and_rotation(hand_models, dev
     assert float(loss.detach()) < 0.05 * first
     assert float((t.detach() - true_t)[:2].norm()) < 0.2 * 0.018
     assert abs(float(a.detach() - true_a)) < 0.2 * 0.3
+
+
+def test_face_geometry_backward_matches_finite_differences():
+    """The hand-written backward of barycentrics, depth and signed distance, on pixels inside,
+    outside and beyond a corner of random faces (float64)."""
+    from smhr.render.fragments import _FaceGeometry
+
+    gen = torch.Generator().manual_seed(7)
+    n, k = 6, 3
+    corners = 4.0 * torch.rand(n, k, 6, generator=gen, dtype=torch.float64)
+    inv_z = 1.0 / (0.3 + torch.rand(n, k, 3, generator=gen, dtype=torch.float64))
+    g = torch.cat([corners, inv_z], -1).requires_grad_(True)
+    px = 5.0 * torch.rand(n, 1, 1, generator=gen, dtype=torch.float64) - 0.5
+    py = 5.0 * torch.rand(n, 1, 1, generator=gen, dtype=torch.float64) - 0.5
+    px[:3, 0, 0] = corners[:3, 1, 0:3].mean(-1)  # inside face 1 of the first rows
+    py[:3, 0, 0] = corners[:3, 1, 3:6].mean(-1)
+    valid = torch.ones(n, k, dtype=torch.bool)
+    valid[0, 2] = False
+    bary, zbuf, dist = _FaceGeometry.apply(g, px, py, valid, True)
+    assert bool((dist > 0).any()) and bool((dist < 0).any()), "fixture needs pixels inside and outside faces"
+    assert torch.autograd.gradcheck(lambda t: _FaceGeometry.apply(t, px, py, valid, True), (g,), eps=1e-6, atol=1e-6, rtol=1e-4)
+    assert torch.autograd.gradcheck(lambda t: _FaceGeometry.apply(t, px, py, valid, False)[:2], (g,), eps=1e-6, atol=1e-6, rtol=1e-4)
