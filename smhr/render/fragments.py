@@ -41,16 +41,6 @@ class Fragments(NamedTuple):
     covered: torch.Tensor
 
 
-def _next(t: torch.Tensor) -> torch.Tensor:
-    """(..., 3) per-corner values -> the values of the next corner (i + 1 mod 3)."""
-    return torch.cat([t[..., 1:], t[..., :1]], -1)
-
-
-def _prev(t: torch.Tensor) -> torch.Tensor:
-    """(..., 3) per-corner values -> the values of the previous corner (i - 1 mod 3)."""
-    return torch.cat([t[..., 2:], t[..., :2]], -1)
-
-
 def _face_table(mesh: ScreenMesh) -> torch.Tensor:
     """(G, 9) per face: corner x (3), corner y (3), corner inverse depth (3), differentiable.
 
@@ -65,12 +55,13 @@ def _face_table(mesh: ScreenMesh) -> torch.Tensor:
 class _FaceGeometry(torch.autograd.Function):
     """Barycentrics, depth and signed distance of (pixel, face) pairs, with a hand-written backward.
 
-    One fused pass of elementwise work each way instead of autograd's op-by-op graph: the
-    renderer's soft mode spends most of its time here. Checked against finite differences in
-    float64 by the renderer's gradient tests.
+    The work is elementwise on (N, k) tensors, one per corner (corner i's neighbours are
+    list rotations, no copies); the backward reuses the forward's intermediates instead of
+    replaying autograd's op-by-op graph. The renderer's soft mode spends much of its time
+    here. Checked against finite differences in float64 by the renderer's gradient tests.
 
     Forward inputs: ``g`` (N, k, 9) face table rows (corner x, corner y, corner 1/z), ``px`` and
-    ``py`` (N, 1, 1) pixel centres, ``valid`` (N, k) bool, ``with_distance``.
+    ``py`` (N, 1) pixel centres, ``valid`` (N, k) bool, ``with_distance``.
     Outputs: ``bary`` (N, k, 3) perspective-correct barycentrics of the point of the face
     nearest the pixel centre, ``zbuf`` (N, k) its depth (0 where invalid), ``dist`` (N, k)
     signed squared distance to the face boundary (positive inside; 0 where invalid or when
@@ -79,55 +70,81 @@ class _FaceGeometry(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, g, px, py, valid, with_distance):  # noqa: D102
-        x, y, iz = g[..., 0:3] - px, g[..., 3:6] - py, g[..., 6:9]  # corners relative to the pixel
-        xj, yj = _next(x), _next(y)  # corner i + 1
-        xk, yk = _next(xj), _next(yj)  # corner i + 2
-        num = xj * yk - yj * xk  # barycentric numerators (twice the sub-triangle areas)
-        area = num.sum(-1, keepdim=True)
+        x = [g[..., i] - px for i in range(3)]  # corners relative to the pixel centre
+        y = [g[..., 3 + i] - py for i in range(3)]
+        iz = [g[..., 6 + i] for i in range(3)]
+        # barycentric numerators: twice the area of the sub-triangle opposite corner i
+        num = [x[(i + 1) % 3] * y[(i + 2) % 3] - y[(i + 1) % 3] * x[(i + 2) % 3] for i in range(3)]
+        area = num[0] + num[1] + num[2]
         proper = area.abs() > 1e-20
         area = torch.where(proper, area, torch.ones_like(area))
-        b = num / area  # screen-space barycentrics of the pixel centre
-        c = b.clamp(min=0.0)  # clipped to the face (renormalised below)
-        weighted = c * iz
-        inv_depth = weighted.sum(-1)
+        b = [n / area for n in num]  # screen-space barycentrics of the pixel centre
+        c = [bi.clamp(min=0.0) for bi in b]  # clipped to the face
+        w = [ci * izi for ci, izi in zip(c, iz)]
+        inv_depth = w[0] + w[1] + w[2]
         unclamped = inv_depth > 1e-20
         inv_depth = inv_depth.clamp(min=1e-20)
-        bary = weighted / inv_depth[..., None]
-        z = c.sum(-1) / inv_depth
+        bary = torch.stack(w, -1) / inv_depth[..., None]
+        z = (c[0] + c[1] + c[2]) / inv_depth
         zbuf = torch.where(valid, z, torch.zeros_like(z))
+        saved = [area, proper, inv_depth, unclamped, z, valid, *x, *y, *iz, *b]
         if with_distance:
-            ex, ey = xk - xj, yk - yj  # edge i runs from corner i + 1 to corner i + 2
-            t = (-(xj * ex + yj * ey) / (ex * ex + ey * ey).clamp(min=1e-20)).clamp(0.0, 1.0)
-            cx, cy = xj + t * ex, yj + t * ey  # nearest point of each edge
-            d2, nearest = (cx * cx + cy * cy).min(-1)
-            sign = torch.where((b >= 0).all(-1), 1.0, -1.0).to(g.dtype) * valid
-            dist = sign * d2
+            # nearest point of edge i (corner i + 1 to corner i + 2) to the pixel centre
+            d2, t, cx, cy = [], [], [], []
+            for i in range(3):
+                xj, yj, xk, yk = x[(i + 1) % 3], y[(i + 1) % 3], x[(i + 2) % 3], y[(i + 2) % 3]
+                ex, ey = xk - xj, yk - yj
+                ti = (-(xj * ex + yj * ey) / (ex * ex + ey * ey).clamp(min=1e-20)).clamp(0.0, 1.0)
+                cxi, cyi = xj + ti * ex, yj + ti * ey
+                d2.append(cxi * cxi + cyi * cyi)
+                t.append(ti), cx.append(cxi), cy.append(cyi)
+            d2min, nearest = torch.stack(d2, -1).min(-1)
+            pick = [nearest == i for i in range(3)]
+            t_n = torch.where(pick[0], t[0], torch.where(pick[1], t[1], t[2]))
+            cx_n = torch.where(pick[0], cx[0], torch.where(pick[1], cx[1], cx[2]))
+            cy_n = torch.where(pick[0], cy[0], torch.where(pick[1], cy[1], cy[2]))
+            inside = (b[0] >= 0) & (b[1] >= 0) & (b[2] >= 0)
+            sign = torch.where(inside, 1.0, -1.0).to(g.dtype) * valid
+            dist = sign * d2min
+            saved += [nearest, t_n, cx_n, cy_n, sign]
         else:
-            t = cx = cy = nearest = sign = None
             dist = torch.zeros_like(zbuf)
         ctx.with_distance = with_distance
-        ctx.save_for_backward(x, y, iz, area, proper, b, c, inv_depth, unclamped, bary, z, valid, t, cx, cy, nearest, sign)
+        ctx.save_for_backward(*saved)
         return bary, zbuf, dist
 
     @staticmethod
     def backward(ctx, g_bary, g_zbuf, g_dist):  # noqa: D102
-        x, y, iz, area, proper, b, c, inv_depth, unclamped, bary, z, valid, t, cx, cy, nearest, sign = ctx.saved_tensors
+        saved = ctx.saved_tensors
+        area, proper, inv_depth, unclamped, z, valid = saved[:6]
+        x, y, iz, b = saved[6:9], saved[9:12], saved[12:15], saved[15:18]
         g_zbuf = g_zbuf * valid
-        # bary = w / W and z = sum(c) / W with w = c * iz, W = sum(w) (held constant where clamped)
-        g_w = (g_bary - ((g_bary * bary).sum(-1) + g_zbuf * z).mul(unclamped)[..., None]) / inv_depth[..., None]
-        g_iz = g_w * c
-        g_b = (g_w * iz + (g_zbuf / inv_depth)[..., None]) * (b >= 0)
-        # b = num / area, area = sum(num) (held constant where degenerate)
-        g_num = (g_b - ((g_b * b).sum(-1, keepdim=True) * proper)) / area
-        g_x = _prev(g_num) * _next(y) - _next(g_num) * _prev(y)
-        g_y = _next(g_num) * _prev(x) - _prev(g_num) * _next(x)
+        # bary_i = w_i / W and z = sum(c) / W, w_i = c_i iz_i, W = sum(w) (constant where clamped)
+        c = [bi.clamp(min=0.0) for bi in b]
+        gb = [g_bary[..., i] for i in range(3)]
+        common = (gb[0] * c[0] * iz[0] + gb[1] * c[1] * iz[1] + gb[2] * c[2] * iz[2]) / inv_depth + g_zbuf * z
+        common = common * unclamped
+        g_w = [(gbi - common) / inv_depth for gbi in gb]
+        g_iz = [gwi * ci for gwi, ci in zip(g_w, c)]
+        g_zs = g_zbuf / inv_depth
+        g_b = [(gwi * izi + g_zs) * (bi >= 0) for gwi, izi, bi in zip(g_w, iz, b)]
+        # b_i = num_i / area, area = sum(num) (constant where degenerate)
+        sb = (g_b[0] * b[0] + g_b[1] * b[1] + g_b[2] * b[2]) * proper
+        g_num = [(gbi - sb) / area for gbi in g_b]
+        # num_i = x_{i+1} y_{i+2} - y_{i+1} x_{i+2}
+        g_x = [g_num[(m - 1) % 3] * y[(m + 1) % 3] - g_num[(m + 1) % 3] * y[(m - 1) % 3] for m in range(3)]
+        g_y = [g_num[(m + 1) % 3] * x[(m - 1) % 3] - g_num[(m - 1) % 3] * x[(m + 1) % 3] for m in range(3)]
         if ctx.with_distance:
             # d2 = |(1 - t) P_{i+1} + t P_{i+2}|^2 of the nearest edge i, t stationary or clamped
-            pick = torch.nn.functional.one_hot(nearest, 3).to(x.dtype) * (2.0 * sign * g_dist)[..., None]
-            a, e = pick * (1.0 - t), pick * t
-            g_x = g_x + _prev(a * cx) + _next(e * cx)
-            g_y = g_y + _prev(a * cy) + _next(e * cy)
-        return torch.cat([g_x, g_y, g_iz], -1), None, None, None, None
+            nearest, t, cx, cy, sign = saved[18:]
+            scale = 2.0 * sign * g_dist
+            first, second = scale * (1.0 - t), scale * t  # weights of corners i + 1 and i + 2
+            zero = torch.zeros_like(scale)
+            for m in range(3):
+                wm = torch.where(nearest == (m - 1) % 3, first, zero) + torch.where(nearest == (m + 1) % 3, second, zero)
+                g_x[m] = g_x[m] + wm * cx
+                g_y[m] = g_y[m] + wm * cy
+        return torch.stack(g_x + g_y + g_iz, -1), None, None, None, None
 
 
 def compute_fragments(mesh: ScreenMesh, selected: PixelFaces, size: tuple[int, int], with_distance: bool = True) -> Fragments:
@@ -149,8 +166,8 @@ def compute_fragments(mesh: ScreenMesh, selected: PixelFaces, size: tuple[int, i
     safe_face = face.clamp(min=0)
     verts = mesh.face_verts[safe_face] * valid[..., None]
     g = _face_table(mesh).index_select(0, safe_face.reshape(-1)).view(*face.shape, 9)
-    px = (selected.pixel % w).to(g.dtype)[:, None, None]
-    py = (torch.div(selected.pixel, w, rounding_mode="floor") % h).to(g.dtype)[:, None, None]
+    px = (selected.pixel % w).to(g.dtype)[:, None]
+    py = (torch.div(selected.pixel, w, rounding_mode="floor") % h).to(g.dtype)[:, None]
     bary, zbuf, dist = _FaceGeometry.apply(g, px, py, valid, with_distance)
     return Fragments(selected.pixel, face, verts, valid, bary, zbuf, dist, selected.covered)
 

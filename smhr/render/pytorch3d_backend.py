@@ -21,8 +21,8 @@ How the interface maps onto pytorch3d:
   centre at ``((W - 1 - 2j) / S, (H - 1 - 2i) / S)``, ``S = min(H, W)``; our pixels (OpenCV
   axes, centres at integers) map there exactly (no half-pixel offset).
 * **Shading and blending** are done here, in plain torch, with this package's conventions:
-  per-face colour = barycentric albedo times SH shading of the interpolated vertex normal
-  (:mod:`smhr.render.sh`), soft mode blended with SoftRas' depth aggregation exactly as
+  per-face colour = the SH-shaded vertex colours of
+  :func:`smhr.render.shaders.shade_vertices` interpolated with pytorch3d's barycentrics, soft mode blended with SoftRas' depth aggregation exactly as
   :func:`smhr.render.shaders.soft_blend` (:func:`softras_blend`), sharp mode supersampled and
   averaged like the default backend.
 
@@ -48,7 +48,7 @@ import torch.nn.functional as nnf
 
 from smhr.geometry.camera import project, scale_intrinsics
 from smhr.render.settings import Mode, RenderOutput, RenderSettings
-from smhr.render.sh import sh_shading, vertex_normals
+from smhr.render.shaders import shade_vertices
 
 MISSING_MESSAGE = (
     "RenderSettings(backend='pytorch3d') needs pytorch3d, which is an optional dependency of "
@@ -237,29 +237,21 @@ def softras_blend(coverage: torch.Tensor, zbuf: torch.Tensor, valid: torch.Tenso
     return ((weight[..., None] * colors).sum(-2) + weight_bg[..., None] * background) / total[..., None]
 
 
-def shade(face_rows: torch.Tensor, bary: torch.Tensor, slot: torch.Tensor, albedo: torch.Tensor | None, normals: torch.Tensor | None, sh: torch.Tensor | None) -> torch.Tensor:
-    """Per-fragment colour: interpolated albedo times SH shading of the interpolated normal.
+def shade(face_rows: torch.Tensor, bary: torch.Tensor, vertex_rgb: torch.Tensor | None) -> torch.Tensor:
+    """Per-fragment colour: the shaded vertex colours (:func:`smhr.render.shaders.shade_vertices`)
+    interpolated with pytorch3d's barycentrics, as the default backend does.
 
     Args:
         face_rows: (..., 3) long vertex rows of each fragment's face.
         bary: (..., 3) barycentrics.
-        slot: (...) long hand slot ``b * H + h``.
-        albedo: (B*H*V, 3) or None (white).
-        normals: (B*H*V, 3) unit vertex normals (needed with ``sh``).
-        sh: (B*H, 9, 3) or None (ambient, factor 1).
+        vertex_rgb: (B*H*V, 3) or None (white).
 
     Returns:
         (..., 3) colours.
     """
-    if albedo is None:
-        color = bary.new_ones(*bary.shape[:-1], 3)
-    else:
-        color = (albedo[face_rows] * bary[..., None]).sum(-2)
-    if sh is not None:
-        n = (normals[face_rows] * bary[..., None]).sum(-2)
-        n = n / n.norm(dim=-1, keepdim=True).clamp(min=1e-12)
-        color = color * sh_shading(n, sh[slot])
-    return color
+    if vertex_rgb is None:
+        return bary.new_ones(*bary.shape[:-1], 3)
+    return (vertex_rgb[face_rows] * bary[..., None]).sum(-2)
 
 
 def _empty(B: int, size: tuple[int, int], k: int, ref: torch.Tensor) -> Rasterized:
@@ -325,11 +317,8 @@ def render_hands_pytorch3d(
     hand_index = torch.where(hit, scene.face_slot[face.gather(-1, first)[..., 0]] % H, -1)
     depth = torch.where(hit, zbuf.gather(-1, first)[..., 0], torch.zeros_like(zbuf[..., 0]))
 
-    slot = scene.face_slot[face]
-    albedo = None if colors is None else colors.to(dtype).reshape(-1, 3)
-    normals = None if sh is None else vertex_normals(verts, faces, flip_winding).reshape(-1, 3)
-    sh_flat = None if sh is None else sh.to(dtype).reshape(-1, 9, 3)
-    face_colors = shade(scene.face_rows[face], bary, slot, albedo, normals, sh_flat)
+    vertex_rgb = shade_vertices(verts, faces, None if colors is None else colors.to(dtype), None if sh is None else sh.to(dtype), flip_winding)
+    face_colors = shade(scene.face_rows[face], bary, vertex_rgb)
     background = verts.new_tensor(settings.background)
 
     if soft:

@@ -6,11 +6,10 @@ import torch
 import torch.nn.functional as nnf
 
 from smhr.geometry.camera import scale_intrinsics
-from smhr.render.fragments import Fragments, compute_fragments
-from smhr.render.rasterize import ScreenMesh, rasterize, screen_mesh
+from smhr.render.fragments import compute_fragments
+from smhr.render.rasterize import rasterize, screen_mesh
 from smhr.render.settings import Mode, RenderOutput, RenderSettings
-from smhr.render.sh import vertex_normals
-from smhr.render.shaders import shade_colors, soft_blend, soft_silhouette
+from smhr.render.shaders import face_colors, shade_vertices, soft_blend, soft_silhouette
 
 
 def _check_inputs(verts, faces, K, hand_mask, image_size, colors, sh, mode, flip_winding) -> None:
@@ -47,17 +46,6 @@ def _scatter(values: torch.Tensor, pixel: torch.Tensor, total: int, fill: torch.
     out = values.new_empty(total, *values.shape[1:])
     out[:] = fill
     return out.index_put((pixel,), values)
-
-
-def _face_colors(fragments: Fragments, mesh: ScreenMesh, verts, faces, colors, sh, flip_winding, hands: int) -> torch.Tensor:
-    """(N, k, 3) shaded colour of each selected face at its pixel."""
-    slot = mesh.face_image[fragments.face.clamp(min=0)] * hands + mesh.face_hand[fragments.face.clamp(min=0)]
-    albedo = None if colors is None else colors.reshape(-1, 3)
-    normals, sh_flat = None, None
-    if sh is not None:
-        normals = vertex_normals(verts, faces, flip_winding).reshape(-1, 3)
-        sh_flat = sh.reshape(-1, 9, 3)
-    return shade_colors(fragments, slot, albedo, normals, sh_flat)
 
 
 def render_hands(
@@ -117,7 +105,7 @@ def render_hands(
     k = settings.faces_per_pixel if soft else 1
     selected = rasterize(mesh, B, size, k, radius, settings.znear, settings.tile_size, settings.max_pairs_per_chunk)
     fragments = compute_fragments(mesh, selected, size, with_distance=soft)
-    face_colors = _face_colors(fragments, mesh, verts, faces, colors, sh, flip_winding, H)
+    colors_at = face_colors(fragments, shade_vertices(verts, faces, colors, sh, flip_winding))
     background = verts.new_tensor(settings.background)
     total = B * size[0] * size[1]
 
@@ -128,13 +116,13 @@ def render_hands(
     depth = _scatter(fragments.zbuf[covered, 0], hit_pixel, total, 0.0)
     if soft:
         alpha = _scatter(soft_silhouette(fragments, settings.sigma, settings.blur_threshold), fragments.pixel, total, 0.0)
-        blended = soft_blend(fragments, face_colors, background, settings.sigma, settings.gamma,
+        blended = soft_blend(fragments, colors_at, background, settings.sigma, settings.gamma,
                              settings.background_eps, settings.znear, settings.zfar, settings.blur_threshold)
         rgb = _scatter(blended, fragments.pixel, total, background)
         return RenderOutput(alpha.view(B, h, w), hand_index.view(B, h, w), depth.view(B, h, w), rgb.view(B, h, w, 3))
 
     inside = _scatter(torch.ones_like(hit_pixel, dtype=verts.dtype), hit_pixel, total, 0.0)
-    rgb = _scatter(face_colors[covered, 0], hit_pixel, total, background)
+    rgb = _scatter(colors_at[covered, 0], hit_pixel, total, background)
     pool = (lambda x: nnf.avg_pool2d(x, scale)) if scale > 1 else (lambda x: x)
     alpha = pool(inside.view(B, 1, *size))[:, 0]
     rgb = pool(rgb.view(B, *size, 3).permute(0, 3, 1, 2)).permute(0, 2, 3, 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from smhr.render.fragments import Fragments, interpolate
-from smhr.render.sh import sh_shading
+from smhr.render.sh import sh_shading, vertex_normals
 
 
 def coverage(fragments: Fragments, sigma: float, threshold: float = 0.0) -> torch.Tensor:
@@ -66,25 +66,44 @@ def soft_blend(fragments: Fragments, colors: torch.Tensor, background: torch.Ten
     return ((weight[..., None] * colors).sum(1) + weight_bg[:, None] * background) / total[:, None]
 
 
-def shade_colors(fragments: Fragments, slot: torch.Tensor, albedo: torch.Tensor | None, normals: torch.Tensor | None, sh: torch.Tensor | None) -> torch.Tensor:
-    """Per-face colour at each fragment: interpolated albedo times SH shading.
+def shade_vertices(verts: torch.Tensor, faces: torch.Tensor, colors: torch.Tensor | None, sh: torch.Tensor | None,
+                   flip_winding: torch.Tensor | None = None) -> torch.Tensor | None:
+    """Per-vertex shaded colour: albedo times the SH shading of the vertex normal (Gouraud).
+
+    Shading per vertex and interpolating the result (as 3DMM and hand-texture pipelines do)
+    costs one SH evaluation per vertex instead of one per (pixel, face) pair; with second-order
+    SH, which varies slowly over the sphere, and faces of a few pixels it differs from shading
+    interpolated normals by far less than the lighting's own fitting error.
+
+    Args:
+        verts: (B, H, V, 3) camera-frame vertices.
+        faces: (F, 3) or (B, H, F, 3) long.
+        colors: (B, H, V, 3) albedo, or None for white.
+        sh: (B, H, 9, 3) lighting (:mod:`smhr.render.sh`), or None for ambient (factor 1).
+        flip_winding: (B, H) bool, meshes with mirrored winding (see :func:`vertex_normals`).
+
+    Returns:
+        (B*H*V, 3) colours, rows as in :class:`~smhr.render.rasterize.ScreenMesh`, or None
+        when both ``colors`` and ``sh`` are None (white everywhere).
+    """
+    if colors is None and sh is None:
+        return None
+    rgb = colors if colors is not None else verts.new_ones(*verts.shape[:3], 3)
+    if sh is not None:
+        rgb = rgb * sh_shading(vertex_normals(verts, faces, flip_winding), sh[:, :, None])
+    return rgb.reshape(-1, 3)
+
+
+def face_colors(fragments: Fragments, vertex_rgb: torch.Tensor | None) -> torch.Tensor:
+    """Colour of each selected face at its pixel: the shaded vertex colours interpolated.
 
     Args:
         fragments: N active pixels, k faces each.
-        slot: (N, k) long hand slot ``b * H + h`` of each face.
-        albedo: (B*H*V, 3) per-vertex albedo, or None for white.
-        normals: (B*H*V, 3) unit vertex normals (needed when ``sh`` is given).
-        sh: (B*H, 9, 3) SH coefficients per hand slot, or None for ambient light (factor 1).
+        vertex_rgb: (B*H*V, 3) from :func:`shade_vertices`, or None (white).
 
     Returns:
         (N, k, 3) colours.
     """
-    if albedo is None:
-        color = fragments.bary.new_ones(*fragments.face.shape, 3)
-    else:
-        color = interpolate(fragments, albedo)
-    if sh is not None:
-        n = interpolate(fragments, normals)
-        n = n / n.norm(dim=-1, keepdim=True).clamp(min=1e-12)
-        color = color * sh_shading(n, sh[slot])
-    return color
+    if vertex_rgb is None:
+        return fragments.bary.new_ones(*fragments.face.shape, 3)
+    return interpolate(fragments, vertex_rgb)

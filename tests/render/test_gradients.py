@@ -89,10 +89,10 @@ def test_face_geometry_backward_matches_finite_differences():
     corners = 4.0 * torch.rand(n, k, 6, generator=gen, dtype=torch.float64)
     inv_z = 1.0 / (0.3 + torch.rand(n, k, 3, generator=gen, dtype=torch.float64))
     g = torch.cat([corners, inv_z], -1).requires_grad_(True)
-    px = 5.0 * torch.rand(n, 1, 1, generator=gen, dtype=torch.float64) - 0.5
-    py = 5.0 * torch.rand(n, 1, 1, generator=gen, dtype=torch.float64) - 0.5
-    px[:3, 0, 0] = corners[:3, 1, 0:3].mean(-1)  # inside face 1 of the first rows
-    py[:3, 0, 0] = corners[:3, 1, 3:6].mean(-1)
+    px = 5.0 * torch.rand(n, 1, generator=gen, dtype=torch.float64) - 0.5
+    py = 5.0 * torch.rand(n, 1, generator=gen, dtype=torch.float64) - 0.5
+    px[:3, 0] = corners[:3, 1, 0:3].mean(-1)  # inside face 1 of the first rows
+    py[:3, 0] = corners[:3, 1, 3:6].mean(-1)
     valid = torch.ones(n, k, dtype=torch.bool)
     valid[0, 2] = False
     bary, zbuf, dist = _FaceGeometry.apply(g, px, py, valid, True)

@@ -250,16 +250,12 @@ def test_softras_blend_by_hand():
     torch.testing.assert_close(out[1], bg)  # no face: background
 
 
-def test_shade_with_ambient_light_is_the_interpolated_albedo():
-    albedo = torch.rand(6, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    normals = torch.nn.functional.normalize(torch.randn(6, 3, dtype=torch.float64), dim=-1)
+def test_shade_interpolates_the_shaded_vertex_colours():
+    rgb = torch.rand(6, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     rows = torch.tensor([[0, 1, 2], [3, 4, 5]])
     bary = torch.tensor([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]], dtype=torch.float64)
-    slot = torch.tensor([0, 1])
-    sh = sh_ambient(torch.float64).expand(2, 9, 3)
-    out = p3d.shade(rows, bary, slot, albedo, normals, sh)
-    torch.testing.assert_close(out, (albedo[rows] * bary[..., None]).sum(1))
-    torch.testing.assert_close(p3d.shade(rows, bary, slot, None, None, None), torch.ones(2, 3, dtype=torch.float64))
+    torch.testing.assert_close(p3d.shade(rows, bary, rgb), torch.stack([0.2 * rgb[0] + 0.3 * rgb[1] + 0.5 * rgb[2], rgb[3]]))
+    torch.testing.assert_close(p3d.shade(rows, bary, None), torch.ones(2, 3, dtype=torch.float64))
 
 
 # ---------------------------------------------------------------------------------------
