@@ -1,10 +1,13 @@
-"""Renderer benchmark: time and peak memory of ``render_hands`` (``smhr bench render``).
+"""Renderer benchmark: time and peak memory of ``render_hands`` and of the dense reference (``smhr bench render``).
 
 Each case (batch, hands, size, mode) runs in a fresh spawned process, so its peak resident
 memory growth (``resource.getrusage(RUSAGE_SELF).ru_maxrss`` after minus before the runs, KiB on
 Linux) is its own. Meshes: the procedural hand (or any MANO-format file) posed at random.
-The dense all-pairs reference (pixels x faces) is not run where its autograd tensors would
-exceed ``--dense-cap-gb``; the estimate is recorded instead.
+For the sizes in ``--dense-sizes``, the same case also runs through the dense all-pairs reference
+:func:`smhr.render.dense.render_hands_dense` in another fresh process, in chunks sized so that
+one chunk needs about ``--dense-cap-gb``. Its duration is first estimated from one chunk; a case
+whose estimate exceeds ``--dense-max-seconds`` records ``skipped: estimated N s`` (and the
+estimate) instead of running. ``speedup_forward_backward`` is dense / ``render_hands``.
 Writes ``<out>.json`` (sorted keys, no timestamps) and ``<out>.md``.
 """
 
@@ -20,7 +23,13 @@ import tempfile
 import time
 from pathlib import Path
 
-DENSE_FLOATS_PER_PAIR = 40  # tensors autograd keeps per (pixel, face) pair in a dense SoftRas
+DENSE_BYTES_PER_PAIR = {"soft": 400, "sharp": 100}
+"""Peak RSS growth per (sample, face) pair of one dense chunk, float32, forward+backward. Soft: the
+chunk's tensors live during its recomputing backward pass take about 200 B per pair (measured
+with glibc's mmap threshold fixed at 128 KiB); glibc's default heap keeps about as much again.
+Sharp: about 80 B, no gradients over the pairs."""
+DENSE_KEYS = ("dense_forward_ms", "dense_forward_backward_ms", "dense_peak_rss_growth_mb", "dense_pairs_per_s",
+              "dense_pixels_per_chunk", "dense_estimated_forward_backward_ms", "speedup_forward_backward")
 
 
 def _scene(batch: int, hands: int, size: int, model_path: str | None, seed: int):
@@ -41,6 +50,25 @@ def _scene(batch: int, hands: int, size: int, model_path: str | None, seed: int)
     return verts, model.faces, K, torch.ones(batch, hands, dtype=torch.bool)
 
 
+def _loss(out, mode: str):
+    return out.alpha.sum() + out.depth.sum() + out.rgb.sum() if mode == "soft" else out.depth.sum()
+
+
+def _timed(render, verts, repeats: int, mode: str) -> tuple[list[float], list[float]]:
+    """Forward and forward+backward seconds of ``repeats`` runs of ``render(verts)``."""
+    fwd, both = [], []
+    for _ in range(repeats):
+        v = verts.clone().requires_grad_(True)
+        t0 = time.perf_counter()
+        out = render(v)
+        t1 = time.perf_counter()
+        _loss(out, mode).backward()
+        t2 = time.perf_counter()
+        fwd.append(t1 - t0)
+        both.append(t2 - t0)
+    return fwd, both
+
+
 def _run_case(case: dict) -> dict:
     import torch
 
@@ -49,24 +77,58 @@ def _run_case(case: dict) -> dict:
     torch.set_num_threads(case["threads"])
     verts, faces, K, mask = _scene(case["batch"], case["hands"], case["size"], case["model"], case["seed"])
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    fwd, both = [], []
-    for _ in range(case["repeats"]):
-        v = verts.clone().requires_grad_(True)
-        t0 = time.perf_counter()
-        out = render_hands(v, faces, K, mask, (case["size"], case["size"]), mode=case["mode"])
-        t1 = time.perf_counter()
-        (out.alpha.sum() + out.depth.sum() + out.rgb.sum()).backward() if case["mode"] == "soft" else out.depth.sum().backward()
-        t2 = time.perf_counter()
-        fwd.append(t1 - t0)
-        both.append(t2 - t0)
+    size = (case["size"], case["size"])
+    fwd, both = _timed(lambda v: render_hands(v, faces, K, mask, size, mode=case["mode"]), verts, case["repeats"], case["mode"])
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
-    pairs = case["batch"] * case["size"] ** 2 * case["hands"] * faces.shape[0]
     return {
         "forward_ms": 1000 * statistics.median(fwd),
         "forward_backward_ms": 1000 * statistics.median(both),
         "peak_rss_growth_mb": grown / 1024,
-        "dense_reference": f"skipped: would need {pairs * DENSE_FLOATS_PER_PAIR * 4 / 1e9:.1f} GB",
     }
+
+
+def _run_dense_case(case: dict) -> dict:
+    """The case through ``render_hands_dense``: estimated from one chunk, run if under the cap."""
+    import torch
+
+    from smhr.render import RenderSettings
+    from smhr.render.dense import render_hands_dense
+
+    torch.set_num_threads(case["threads"])
+    verts, faces, K, mask = _scene(case["batch"], case["hands"], case["size"], case["model"], case["seed"])
+    mode, size = case["mode"], case["size"]
+    per_pixel = 1 if mode == "soft" else RenderSettings().supersample ** 2
+    faces_per_image = case["hands"] * faces.shape[0]
+    chunk = max(1, int(case["dense_cap_gb"] * 1e9 / (DENSE_BYTES_PER_PAIR[mode] * faces_per_image)))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    render_hands_dense(verts[:1], faces, K[:1], mask[:1], (1, 1), mode=mode)  # first-call set-up, not timed
+    # Estimate: the first rows of image 0 holding about one chunk; the cost per pair does not
+    # depend on what the pixels show.
+    rows = max(1, chunk // (per_pixel * size))
+    _, probe = _timed(lambda v: render_hands_dense(v, faces, K[:1], mask[:1], (rows, size), mode=mode, pixels_per_chunk=chunk),
+                      verts[:1], 2, mode)  # the first run also pays for fresh memory
+    estimate = min(probe) * case["batch"] * size / rows
+    result = {"dense_pixels_per_chunk": chunk, "dense_estimated_forward_backward_ms": 1000 * estimate}
+    if estimate > case["dense_max_seconds"]:
+        return {**result, "dense_reference": f"skipped: estimated {estimate:.0f} s"}
+    fwd, both = _timed(lambda v: render_hands_dense(v, faces, K, mask, (size, size), mode=mode, pixels_per_chunk=chunk),
+                       verts, case["dense_repeats"], mode)
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    pairs = case["batch"] * size * size * per_pixel * faces_per_image
+    return {**result, "dense_reference": "run", "dense_forward_ms": 1000 * statistics.median(fwd),
+            "dense_forward_backward_ms": 1000 * statistics.median(both), "dense_peak_rss_growth_mb": grown / 1024,
+            "dense_pairs_per_s": pairs / statistics.median(both)}
+
+
+def _row(name: str, r: dict) -> str:
+    ours = f"| {name} | {r['forward_ms']:.0f} | {r['forward_backward_ms']:.0f} | {r['peak_rss_growth_mb']:.0f} |"
+    if r["dense_forward_ms"] is not None:
+        return ours + (f" {r['dense_forward_ms']:.0f} | {r['dense_forward_backward_ms']:.0f} | "
+                       f"{r['dense_peak_rss_growth_mb']:.0f} | {r['speedup_forward_backward']:.1f} |")
+    if r["dense_estimated_forward_backward_ms"] is not None:
+        estimated = r["dense_estimated_forward_backward_ms"] / r["forward_backward_ms"]
+        return ours + f" {r['dense_reference']} | - | - | ~{estimated:.0f} (estimated) |"
+    return ours + f" {r['dense_reference']} | - | - | - |"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--model", default=None, help="MANO-format hand model file (default: procedural hand built in memory)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random poses and placements")
-    parser.add_argument("--dense-cap-gb", type=float, default=4.0, help="largest estimated memory the dense reference may use")
+    parser.add_argument("--dense-sizes", type=int, nargs="*", default=[128, 256],
+                        help="sizes whose cases also run the dense all-pairs reference (give no value for none)")
+    parser.add_argument("--dense-cap-gb", type=float, default=1.0, help="memory one dense chunk may use (sets the pixels per chunk)")
+    parser.add_argument("--dense-max-seconds", type=float, default=600.0,
+                        help="time cap per dense case: estimated from one chunk first, skipped (estimate recorded) above it")
+    parser.add_argument("--dense-repeats", type=int, default=1, help="timed dense runs per case (the median is reported)")
     args = parser.parse_args(argv)
     results = {}
     ctx = multiprocessing.get_context("spawn")
@@ -89,14 +156,22 @@ def main(argv: list[str] | None = None) -> int:
         for hands in args.hands:
             for mode in args.modes:
                 case = dict(batch=args.batch, hands=hands, size=size, mode=mode, repeats=args.repeats,
-                            threads=args.threads, model=args.model, seed=args.seed)
+                            threads=args.threads, model=args.model, seed=args.seed, dense_cap_gb=args.dense_cap_gb,
+                            dense_max_seconds=args.dense_max_seconds, dense_repeats=args.dense_repeats)
+                result = {"dense_reference": "not requested", **dict.fromkeys(DENSE_KEYS)}
                 with ctx.Pool(1) as pool:
-                    results[f"b{args.batch}_h{hands}_{size}px_{mode}"] = pool.apply(_run_case, (case,))
+                    result.update(pool.apply(_run_case, (case,)))
+                if size in args.dense_sizes:
+                    with ctx.Pool(1) as pool:
+                        result.update(pool.apply(_run_dense_case, (case,)))
+                if result["dense_forward_backward_ms"] is not None:
+                    result["speedup_forward_backward"] = result["dense_forward_backward_ms"] / result["forward_backward_ms"]
+                results[f"b{args.batch}_h{hands}_{size}px_{mode}"] = result
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    rows = ["| case | forward ms | forward+backward ms | peak RSS growth MB | dense reference |", "|---|---|---|---|---|"]
-    for name, r in results.items():
-        rows.append(f"| {name} | {r['forward_ms']:.0f} | {r['forward_backward_ms']:.0f} | {r['peak_rss_growth_mb']:.0f} | {r['dense_reference']} |")
+    rows = ["| case | forward ms | forward+backward ms | peak RSS growth MB | dense forward ms | dense forward+backward ms "
+            "| dense peak RSS growth MB | dense / ours (forward+backward) |", "|---|---|---|---|---|---|---|---|"]
+    rows += [_row(name, r) for name, r in results.items()]
     for suffix, text in ((".json", json.dumps(results, indent=2, sort_keys=True) + "\n"), (".md", "\n".join(rows) + "\n")):
         fd, tmp = tempfile.mkstemp(dir=out.parent)
         with os.fdopen(fd, "w") as fh:
