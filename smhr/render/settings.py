@@ -27,9 +27,10 @@ class RenderSettings:
         background: RGB in [0, 1] of empty pixels.
         znear: faces with any corner nearer than this (metres) are culled.
         zfar: far plane (metres) of the depth normalisation of the soft colour aggregation.
-        faces_per_pixel: soft mode keeps this many faces per pixel: the z-buffer face, then
-            the faces of largest coverage (SoftRas' sums run over these only; with faces much
-            smaller than ``sigma``, raise it for a more exact silhouette). Sharp mode keeps one.
+        faces_per_pixel: soft mode keeps this many faces per pixel: the faces containing the
+            pixel centre, nearest first (the z-buffer face), then the faces of largest coverage
+            (SoftRas' sums run over these only; with faces much smaller than ``sigma``, raise it
+            for a silhouette closer to the all-faces sum). Sharp mode keeps one.
         blur_threshold: soft mode ignores faces whose coverage probability at the pixel is
             below this; sets the blur radius ``sqrt(sigma * ln((1 - t) / t))``.
         supersample: sharp mode renders ``supersample`` x ``supersample`` samples per

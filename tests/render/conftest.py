@@ -46,6 +46,23 @@ def box() -> tuple[torch.Tensor, torch.Tensor]:
     return v, f
 
 
+def tiny_box_scene() -> tuple[torch.Tensor, ...]:
+    """A rotated 4 cm box 0.3 m away in a 10x10 image, with albedo and SH (float64, CPU).
+
+    Returns:
+        verts (1, 1, 8, 3), faces (12, 3), K (1, 1, 3, 3), colors (1, 1, 8, 3), sh (1, 1, 9, 3).
+    """
+    v, f = box()
+    gen = torch.Generator().manual_seed(3)
+    rot = torch.linalg.qr(torch.randn(3, 3, generator=gen, dtype=torch.float64))[0]
+    verts = (0.02 * v @ rot.T + torch.tensor([0.003, -0.002, 0.3], dtype=v.dtype))[None, None]
+    K = intrinsics(60.0, (10, 10)).expand(1, 1, 3, 3)
+    colors = torch.rand(1, 1, 8, 3, generator=gen, dtype=v.dtype)
+    sh = 0.5 * torch.randn(1, 1, 9, 3, generator=gen, dtype=v.dtype)
+    sh[..., 0, :] += 3.0
+    return verts, f, K, colors, sh
+
+
 def intrinsics(focal: float, size: tuple[int, int], dtype=torch.float64) -> torch.Tensor:
     """(3, 3) pinhole intrinsics with the principal point at the image centre."""
     h, w = size

@@ -17,7 +17,7 @@ from smhr.geometry.camera import crop_intrinsics
 from smhr.render import RenderSettings, render_hands
 from smhr.render.dense import render_hands_dense
 from smhr.render.sh import sh_ambient
-from tests.render.conftest import box, icosphere, intrinsics
+from tests.render.conftest import icosphere, intrinsics, tiny_box_scene
 
 SIZE = (32, 40)
 
@@ -102,15 +102,8 @@ def test_posed_hands_agree_with_render_hands(posed_hands):
 
 
 def _tiny_scene():
-    """A rotated box in a 10x10 image (as in test_gradients.py), with albedo and SH."""
-    v, f = box()
-    gen = torch.Generator().manual_seed(3)
-    rot = torch.linalg.qr(torch.randn(3, 3, generator=gen, dtype=torch.float64))[0]
-    verts = (0.02 * v @ rot.T + torch.tensor([0.003, -0.002, 0.3], dtype=v.dtype))[None, None]
-    K = intrinsics(60.0, (10, 10)).expand(1, 1, 3, 3)
-    colors = torch.rand(1, 1, 8, 3, generator=gen, dtype=v.dtype)
-    sh = 0.5 * torch.randn(1, 1, 9, 3, generator=gen, dtype=v.dtype)
-    sh[..., 0, :] += 3.0
+    """The rotated box of test_gradients.py, with albedo and SH."""
+    verts, f, K, colors, sh = tiny_box_scene()
     return verts, f, K, torch.ones(1, 1, dtype=torch.bool), colors, sh
 
 

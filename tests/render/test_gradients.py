@@ -6,19 +6,11 @@ import pytest
 import torch
 
 from smhr.render import RenderSettings, render_hands
-from tests.render.conftest import box, intrinsics
+from tests.render.conftest import intrinsics, tiny_box_scene
 
 
 def _tiny_scene(device):
-    v, f = box()
-    gen = torch.Generator().manual_seed(3)
-    rot = torch.linalg.qr(torch.randn(3, 3, generator=gen, dtype=torch.float64))[0]
-    verts = (0.02 * v @ rot.T + torch.tensor([0.003, -0.002, 0.3], dtype=v.dtype))[None, None]
-    K = intrinsics(60.0, (10, 10)).expand(1, 1, 3, 3)
-    colors = torch.rand(1, 1, 8, 3, generator=gen, dtype=v.dtype)
-    sh = 0.5 * torch.randn(1, 1, 9, 3, generator=gen, dtype=v.dtype)
-    sh[..., 0, :] += 3.0
-    return [t.to(device) for t in (verts, f, K, colors, sh)]
+    return [t.to(device) for t in tiny_box_scene()]
 
 
 def test_soft_mode_matches_finite_differences(device):
