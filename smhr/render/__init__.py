@@ -1,8 +1,10 @@
 """Differentiable renderer in plain PyTorch: many hands per image, soft and sharp modes.
 
 ``render_hands`` glues a tiled rasteriser (:mod:`.rasterize`, no gradients, memory-bounded),
-differentiable fragments (:mod:`.fragments`) and shaders (:mod:`.shaders`, SH lighting in
-:mod:`.sh`). See ``docs/render.md``.
+differentiable fragments (:mod:`.fragments`, hand-written backward) and shaders
+(:mod:`.shaders`, per-vertex SH lighting from :mod:`.sh`). :mod:`.dense` is the all-pairs
+reference it is tested and benchmarked against; :mod:`.pytorch3d_backend` renders the same
+interface through pytorch3d when asked to (``RenderSettings.backend``). See ``docs/render.md``.
 """
 
 from smhr.render.renderer import render_hands
