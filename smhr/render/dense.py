@@ -14,10 +14,11 @@ memory is bounded by one chunk, not by pixels x faces. The z-buffer (which face 
 nearest at a pixel centre) is a discrete choice and is found without gradients; the depth and
 colour of the chosen face are then recomputed differentiably for that face only.
 
-Only the projection (:func:`~smhr.render.rasterize.screen_mesh`), the lighting
-(:mod:`smhr.render.sh`) and the settings are shared with the fast renderer.
-The formulas follow :mod:`smhr.render.shaders` (SoftRas coverage and blending, Gouraud shading)
-without importing them, so that the tests compare two implementations.
+Shared with the fast renderer: argument checks, the projection
+(:func:`~smhr.render.rasterize.screen_mesh`), the per-vertex shading and the supersample resolve
+(:mod:`smhr.render.shaders`), the settings. What is under test is written here independently:
+the per-pair geometry, the z-buffer, and the SoftRas coverage and blending over all faces
+(in log space, following the formulas of :mod:`smhr.render.shaders` without importing them).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ import torch.nn.functional as nnf
 from smhr.geometry.camera import scale_intrinsics
 from smhr.render.rasterize import screen_mesh
 from smhr.render.settings import Mode, RenderOutput, RenderSettings
-from smhr.render.sh import sh_shading, vertex_normals
+from smhr.render.renderer import check_inputs
+from smhr.render.shaders import resolve_supersampled, shade_vertices
 
 PAIRS_PER_CHUNK = 1 << 18
 """Default (pixel, face) pairs per chunk: about 50 MB of float32 tensors in soft mode (about
@@ -117,22 +119,6 @@ def pair_geometry(corners: torch.Tensor, inv_z: torch.Tensor, area2: torch.Tenso
     inv_depth = weighted[0] + weighted[1] + weighted[2]
     bary = tuple(wi / inv_depth for wi in weighted) if with_bary else None
     return PairGeometry(inside, dist, bary, 1.0 / inv_depth)
-
-
-def shade_vertices(verts: torch.Tensor, faces: torch.Tensor, colors: torch.Tensor | None, sh: torch.Tensor | None,
-                   flip_winding: torch.Tensor | None) -> torch.Tensor | None:
-    """Gouraud shading, as render_hands does: albedo times the SH shading of each vertex normal.
-
-    Returns:
-        (B, H, V, 3) shaded vertex colours, or None when both ``colors`` and ``sh`` are None
-        (white everywhere).
-    """
-    if colors is None and sh is None:
-        return None
-    rgb = colors if colors is not None else verts.new_ones(*verts.shape[:3], 3)
-    if sh is not None:
-        rgb = rgb * sh_shading(vertex_normals(verts, faces, flip_winding), sh[:, :, None])
-    return rgb
 
 
 def interpolate(bary: tuple[torch.Tensor, ...], corner_values: torch.Tensor) -> torch.Tensor:
@@ -273,21 +259,6 @@ def _render_image(faces: ImageFaces, size: tuple[int, int], soft: bool, backgrou
     return covered.to(xy_all.dtype), hand, depth, rgb
 
 
-def _check_inputs(verts, K, hand_mask, image_size, mode, pixels_per_chunk) -> None:
-    if verts.dim() != 4 or verts.shape[-1] != 3:
-        raise ValueError(f"render_hands_dense: verts must be (B, H, V, 3), got {tuple(verts.shape)}")
-    B, H = verts.shape[:2]
-    if tuple(K.shape) != (B, H, 3, 3) or tuple(hand_mask.shape) != (B, H) or hand_mask.dtype != torch.bool:
-        raise ValueError(f"render_hands_dense: K must be (B, H, 3, 3) and hand_mask bool (B, H) for verts {tuple(verts.shape)}, "
-                         f"got K {tuple(K.shape)}, hand_mask {hand_mask.dtype} {tuple(hand_mask.shape)}")
-    if len(image_size) != 2 or min(image_size) < 1:
-        raise ValueError(f"render_hands_dense: image_size must be (height, width) >= 1, got {image_size}")
-    if mode not in ("soft", "sharp"):
-        raise ValueError(f"render_hands_dense: mode must be 'soft' or 'sharp', got {mode!r}")
-    if pixels_per_chunk is not None and pixels_per_chunk < 1:
-        raise ValueError(f"render_hands_dense: pixels_per_chunk must be >= 1 or None, got {pixels_per_chunk}")
-
-
 def render_hands_dense(
     verts: torch.Tensor,
     faces: torch.Tensor,
@@ -333,7 +304,9 @@ def render_hands_dense(
     Returns:
         :class:`~smhr.render.settings.RenderOutput`.
     """
-    _check_inputs(verts, K, hand_mask, image_size, mode, pixels_per_chunk)
+    check_inputs(verts, faces, K, hand_mask, image_size, colors, sh, mode, flip_winding)
+    if pixels_per_chunk is not None and pixels_per_chunk < 1:
+        raise ValueError(f"render_hands_dense: pixels_per_chunk must be >= 1 or None, got {pixels_per_chunk}")
     B, H, _, _ = verts.shape
     h, w = image_size
     soft = mode == "soft"
@@ -349,7 +322,4 @@ def render_hands_dense(
     alpha, hand_index, depth, rgb = (torch.stack(t).view(B, *size, *t[0].shape[1:]) for t in zip(*images))
     if soft:
         return RenderOutput(alpha, hand_index, depth, rgb)
-    alpha = nnf.avg_pool2d(alpha[:, None], scale)[:, 0] if scale > 1 else alpha
-    rgb = nnf.avg_pool2d(rgb.permute(0, 3, 1, 2), scale).permute(0, 2, 3, 1) if scale > 1 else rgb
-    mid = scale // 2
-    return RenderOutput(alpha, hand_index[:, mid::scale, mid::scale].contiguous(), depth[:, mid::scale, mid::scale].contiguous(), rgb.contiguous())
+    return resolve_supersampled(alpha, hand_index, depth, rgb, scale)

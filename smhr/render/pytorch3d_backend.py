@@ -20,11 +20,10 @@ How the interface maps onto pytorch3d:
 * **Screen axes.** pytorch3d's NDC has +X left and +Y up and puts pixel ``(row i, col j)``'s
   centre at ``((W - 1 - 2j) / S, (H - 1 - 2i) / S)``, ``S = min(H, W)``; our pixels (OpenCV
   axes, centres at integers) map there exactly (no half-pixel offset).
-* **Shading and blending** are done here, in plain torch, with this package's conventions:
-  per-face colour = the SH-shaded vertex colours of
-  :func:`smhr.render.shaders.shade_vertices` interpolated with pytorch3d's barycentrics, soft mode blended with SoftRas' depth aggregation exactly as
-  :func:`smhr.render.shaders.soft_blend` (:func:`softras_blend`), sharp mode supersampled and
-  averaged like the default backend.
+* **Shading and blending** are the default backend's own (:mod:`smhr.render.shaders`):
+  the SH-shaded vertex colours of ``shade_vertices`` interpolated with pytorch3d's
+  barycentrics; soft mode ``coverage``, ``soft_silhouette`` and ``soft_blend`` over the
+  ``faces_per_pixel`` slots; sharp mode ``resolve_supersampled``.
 
 Known differences from the default backend (see docs/render.md): pytorch3d keeps the
 ``faces_per_pixel`` faces *nearest in depth* within the blur radius (exact distance), the
@@ -44,11 +43,10 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import torch
-import torch.nn.functional as nnf
 
 from smhr.geometry.camera import project, scale_intrinsics
 from smhr.render.settings import Mode, RenderOutput, RenderSettings
-from smhr.render.shaders import shade_vertices
+from smhr.render.shaders import coverage, resolve_supersampled, shade_vertices, soft_blend, soft_silhouette
 
 MISSING_MESSAGE = (
     "RenderSettings(backend='pytorch3d') needs pytorch3d, which is an optional dependency of "
@@ -211,32 +209,6 @@ def rasterize_pytorch3d(points: torch.Tensor, faces: list[torch.Tensor], image_s
 # Shading and blending on pytorch3d's dense (B, h, w, k) fragments (pure torch).
 
 
-def softras_blend(coverage: torch.Tensor, zbuf: torch.Tensor, valid: torch.Tensor, colors: torch.Tensor, background: torch.Tensor, gamma: float, eps: float, znear: float, zfar: float) -> torch.Tensor:
-    """SoftRas' soft depth aggregation, as :func:`smhr.render.shaders.soft_blend`, dense.
-
-    ``w_k ~ D_k exp(z'_k / gamma)`` and ``w_bg ~ exp(eps / gamma)`` with normalised inverse
-    depth ``z' = (zfar - z) / (zfar - znear)``, normalised to sum to 1.
-
-    Args:
-        coverage: (..., k) per-face coverage probability ``D`` (0 in empty slots).
-        zbuf: (..., k) depth z (metres).
-        valid: (..., k) bool, False for empty slots.
-        colors: (..., k, 3) colour of each face at the pixel.
-        background: (3,).
-        gamma, eps, znear, zfar: see :class:`~smhr.render.settings.RenderSettings`.
-
-    Returns:
-        (..., 3) blended colour (the background where no slot is valid).
-    """
-    z_norm = (zfar - zbuf) / (zfar - znear)
-    logits = torch.where(valid, z_norm / gamma, torch.full_like(z_norm, -torch.inf))
-    top = torch.maximum(logits.amax(-1), logits.new_tensor(eps / gamma)).detach()
-    weight = coverage * torch.exp(logits - top[..., None])
-    weight_bg = torch.exp(eps / gamma - top)
-    total = weight.sum(-1) + weight_bg
-    return ((weight[..., None] * colors).sum(-2) + weight_bg[..., None] * background) / total[..., None]
-
-
 def shade(face_rows: torch.Tensor, bary: torch.Tensor, vertex_rgb: torch.Tensor | None) -> torch.Tensor:
     """Per-fragment colour: the shaded vertex colours (:func:`smhr.render.shaders.shade_vertices`)
     interpolated with pytorch3d's barycentrics, as the default backend does.
@@ -322,17 +294,10 @@ def render_hands_pytorch3d(
     background = verts.new_tensor(settings.background)
 
     if soft:
-        coverage = torch.sigmoid(d2 / settings.sigma) * valid
-        alpha = 1.0 - torch.prod(1.0 - coverage, dim=-1)
-        rgb = softras_blend(coverage, zbuf, valid, face_colors, background, settings.gamma,
-                            settings.background_eps, settings.znear, settings.zfar)
-        return RenderOutput(alpha, hand_index, depth, rgb)
+        d = coverage(d2, valid, settings.sigma, settings.blur_threshold)
+        rgb = soft_blend(d, zbuf, face_colors, background, settings.gamma, settings.background_eps, settings.znear, settings.zfar)
+        return RenderOutput(soft_silhouette(d), hand_index, depth, rgb)
 
     covered = valid[..., 0]
     rgb = torch.where(covered[..., None], face_colors[..., 0, :], background)
-    pool = (lambda x: nnf.avg_pool2d(x, scale)) if scale > 1 else (lambda x: x)
-    alpha = pool(covered.to(dtype)[:, None])[:, 0]
-    rgb = pool(rgb.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
-    mid = scale // 2
-    return RenderOutput(alpha.contiguous(), hand_index[:, mid::scale, mid::scale].contiguous(),
-                        depth[:, mid::scale, mid::scale].contiguous(), rgb.contiguous())
+    return resolve_supersampled(covered.to(dtype), hand_index, depth, rgb, scale)

@@ -193,12 +193,11 @@ def _bin_faces(lo: torch.Tensor, hi: torch.Tensor, image: torch.Tensor, valid: t
     return tiles, starts, counts, face[order]
 
 
-def rasterize(mesh: ScreenMesh, num_images: int, size: tuple[int, int], k: int, radius: float, znear: float, tile: int, max_pairs: int) -> PixelFaces:
+def rasterize(mesh: ScreenMesh, size: tuple[int, int], k: int, radius: float, znear: float, tile: int, max_pairs: int) -> PixelFaces:
     """Finds the ``k`` best faces of every pixel (see the module docstring for the ranking).
 
     Args:
         mesh: flattened faces in screen space.
-        num_images: B.
         size: (h, w) in pixels.
         k: faces kept per pixel.
         radius: blur radius in px; 0 keeps only faces covering the pixel centre.
@@ -215,13 +214,13 @@ def rasterize(mesh: ScreenMesh, num_images: int, size: tuple[int, int], k: int, 
         xy = mesh.uv.detach()[mesh.face_verts]
         coef = _affine_coefficients(xy, mesh.inv_z.detach()[mesh.face_verts], mesh.face_valid, radius, znear)
         tiles_y, tiles_x = -(-h // tile), -(-w // tile)
-        lo, hi = xy.amin(1) - radius, xy.amax(1) + radius
-        tiles, starts, counts, faces_sorted = _bin_faces(lo, hi, mesh.face_image, mesh.face_valid, tiles_y, tiles_x, tile,
-                                                         coef[:, :, :3], 0.0 if k > 1 else 1.0)
+        face_lo, face_hi = xy.amin(1), xy.amax(1)
+        tiles, starts, counts, faces_sorted = _bin_faces(face_lo - radius, face_hi + radius, mesh.face_image, mesh.face_valid,
+                                                         tiles_y, tiles_x, tile, coef[:, :, :3], 0.0 if k > 1 else 1.0)
         dummy = coef.shape[0] - 1
         scale = 1.0 / radius if radius > 0 else 1.0
-        box = torch.cat([torch.stack([lo[:, 0], hi[:, 0], lo[:, 1], hi[:, 1]], 1) + torch.tensor([radius, -radius, radius, -radius], dtype=lo.dtype, device=device),
-                         lo.new_tensor([[0.0, -1.0, 0.0, -1.0]])])  # (G + 1, 4) face boxes in px, dummy empty
+        box = torch.cat([torch.stack([face_lo[:, 0], face_hi[:, 0], face_lo[:, 1], face_hi[:, 1]], 1),
+                         face_lo.new_tensor([[0.0, -1.0, 0.0, -1.0]])])  # (G + 1, 4) face boxes in px, dummy empty
         table = torch.cat([coef.reshape(-1, 3 * _N_AFFINE), box], 1)
         order = torch.argsort(counts)
         tiles, starts, counts = tiles[order], starts[order], counts[order]
@@ -241,8 +240,8 @@ def rasterize(mesh: ScreenMesh, num_images: int, size: tuple[int, int], k: int, 
             fid = torch.where(slot < counts[begin:end, None], faces_sorted[idx.clamp(max=len(faces_sorted) - 1)], dummy)
             t = tiles[begin:end]
             b, rest = torch.div(t, tiles_y * tiles_x, rounding_mode="floor"), t % (tiles_y * tiles_x)
-            y = (torch.div(rest, tiles_x, rounding_mode="floor") * tile)[:, None] + ly
-            x = ((rest % tiles_x) * tile)[:, None] + lx
+            y0, x0 = torch.div(rest, tiles_x, rounding_mode="floor") * tile, (rest % tiles_x) * tile  # tile origins
+            y, x = y0[:, None] + ly, x0[:, None] + lx
             pix = torch.stack([x, y, torch.ones_like(x)], 2).to(coef.dtype)  # (n, P, 3)
             rows = table[fid]  # (n, kc, 3 * _N_AFFINE + 4): affine coefficients, then the face box
             c = rows[..., :3 * _N_AFFINE].view(len(t), kc, 3, _N_AFFINE).permute(0, 2, 3, 1).reshape(len(t), 3, _N_AFFINE * kc)
@@ -250,10 +249,9 @@ def rasterize(mesh: ScreenMesh, num_images: int, size: tuple[int, int], k: int, 
             edge = torch.minimum(torch.minimum(val[:, :, 0], val[:, :, 1]), val[:, :, 2])
             if k > 1:
                 # Outside a face, also bound by its box: edge lines alone reach far past thin corners.
-                col = ((rest % tiles_x) * tile)[:, None] + torch.arange(tile, device=device)
-                row = (torch.div(rest, tiles_x, rounding_mode="floor") * tile)[:, None] + torch.arange(tile, device=device)
-                bx = _box_distance(col.to(coef.dtype), rows[:, None, :, -4:-2], scale)
-                by = _box_distance(row.to(coef.dtype), rows[:, None, :, -2:], scale)
+                step = torch.arange(tile, device=device)
+                bx = _box_distance((x0[:, None] + step).to(coef.dtype), rows[:, None, :, -4:-2], scale)
+                by = _box_distance((y0[:, None] + step).to(coef.dtype), rows[:, None, :, -2:], scale)
                 near = torch.minimum(by[:, :, None, :], bx[:, None, :, :]).view(len(t), tile * tile, kc)
                 edge_or_box = torch.minimum(edge, near)
             else:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as nnf
 
 from smhr.geometry.camera import scale_intrinsics
 from smhr.render.fragments import compute_fragments
 from smhr.render.rasterize import rasterize, screen_mesh
 from smhr.render.settings import Mode, RenderOutput, RenderSettings
-from smhr.render.shaders import face_colors, shade_vertices, soft_blend, soft_silhouette
+from smhr.render.shaders import coverage, face_colors, resolve_supersampled, shade_vertices, soft_blend, soft_silhouette
 
 
-def _check_inputs(verts, faces, K, hand_mask, image_size, colors, sh, mode, flip_winding) -> None:
-    """Raises ValueError naming the first argument with a wrong shape, type or value."""
+def check_inputs(verts, faces, K, hand_mask, image_size, colors, sh, mode, flip_winding) -> None:
+    """Raises ValueError naming the first argument of :func:`render_hands` with a wrong shape,
+    type or value (also used by the dense reference, which takes the same arguments)."""
     if verts.dim() != 4 or verts.shape[-1] != 3:
         raise ValueError(f"render_hands: verts must be (B, H, V, 3), got {tuple(verts.shape)}")
     B, H, V, _ = verts.shape
@@ -87,7 +87,7 @@ def render_hands(
         :class:`~smhr.render.settings.RenderOutput`: alpha (B, h, w), hand_index (B, h, w)
         (-1 background), depth (B, h, w) metres (0 background), rgb (B, h, w, 3).
     """
-    _check_inputs(verts, faces, K, hand_mask, image_size, colors, sh, mode, flip_winding)
+    check_inputs(verts, faces, K, hand_mask, image_size, colors, sh, mode, flip_winding)
     if settings.backend != "smhr":
         from smhr.render import pytorch3d_backend
 
@@ -103,7 +103,7 @@ def render_hands(
     mesh = screen_mesh(verts, faces, K, hand_mask, settings.znear)
     radius = settings.blur_radius if soft else 0.0
     k = settings.faces_per_pixel if soft else 1
-    selected = rasterize(mesh, B, size, k, radius, settings.znear, settings.tile_size, settings.max_pairs_per_chunk)
+    selected = rasterize(mesh, size, k, radius, settings.znear, settings.tile_size, settings.max_pairs_per_chunk)
     fragments = compute_fragments(mesh, selected, size, with_distance=soft)
     colors_at = face_colors(fragments, shade_vertices(verts, faces, colors, sh, flip_winding))
     background = verts.new_tensor(settings.background)
@@ -115,18 +115,13 @@ def render_hands(
     hand_index = _scatter(mesh.face_hand[first][covered], hit_pixel, total, -1)
     depth = _scatter(fragments.zbuf[covered, 0], hit_pixel, total, 0.0)
     if soft:
-        alpha = _scatter(soft_silhouette(fragments, settings.sigma, settings.blur_threshold), fragments.pixel, total, 0.0)
-        blended = soft_blend(fragments, colors_at, background, settings.sigma, settings.gamma,
-                             settings.background_eps, settings.znear, settings.zfar, settings.blur_threshold)
+        d = coverage(fragments.dist, fragments.valid, settings.sigma, settings.blur_threshold)
+        alpha = _scatter(soft_silhouette(d), fragments.pixel, total, 0.0)
+        blended = soft_blend(d, fragments.zbuf, colors_at, background, settings.gamma,
+                             settings.background_eps, settings.znear, settings.zfar)
         rgb = _scatter(blended, fragments.pixel, total, background)
         return RenderOutput(alpha.view(B, h, w), hand_index.view(B, h, w), depth.view(B, h, w), rgb.view(B, h, w, 3))
 
     inside = _scatter(torch.ones_like(hit_pixel, dtype=verts.dtype), hit_pixel, total, 0.0)
     rgb = _scatter(colors_at[covered, 0], hit_pixel, total, background)
-    pool = (lambda x: nnf.avg_pool2d(x, scale)) if scale > 1 else (lambda x: x)
-    alpha = pool(inside.view(B, 1, *size))[:, 0]
-    rgb = pool(rgb.view(B, *size, 3).permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
-    mid = scale // 2
-    hand_index = hand_index.view(B, *size)[:, mid::scale, mid::scale]
-    depth = depth.view(B, *size)[:, mid::scale, mid::scale]
-    return RenderOutput(alpha, hand_index.contiguous(), depth.contiguous(), rgb.contiguous())
+    return resolve_supersampled(inside.view(B, *size), hand_index.view(B, *size), depth.view(B, *size), rgb.view(B, *size, 3), scale)

@@ -1,69 +1,98 @@
-"""Shaders: turn :class:`~smhr.render.fragments.Fragments` into per-pixel values.
+"""Shaders: per-(pixel, face) values into per-pixel values, shared by every backend.
 
-Each shader is a pure function of the fragments of the active pixels (N of them, k faces
-each); :func:`smhr.render.render_hands` scatters the results into images.
+Pure functions of tensors whose last dimension runs over a pixel's k faces (the compacted
+fragments of :func:`smhr.render.render_hands`, pytorch3d's dense (B, h, w, k) fragments),
+plus per-vertex shading and the supersampled sharp-mode resolve.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as nnf
 
 from smhr.render.fragments import Fragments, interpolate
+from smhr.render.settings import RenderOutput
 from smhr.render.sh import sh_shading, vertex_normals
 
 
-def coverage(fragments: Fragments, sigma: float, threshold: float = 0.0) -> torch.Tensor:
+def coverage(dist: torch.Tensor, valid: torch.Tensor, sigma: float, threshold: float = 0.0) -> torch.Tensor:
     """SoftRas' per-face coverage probability ``D = sigmoid(dist / sigma)``.
 
     Args:
-        fragments: N active pixels, k faces each.
+        dist: (..., k) signed squared distance (px^2, positive inside) of each face to the pixel.
+        valid: (..., k) bool, False for empty slots.
         sigma: sharpness (px^2).
         threshold: coverages below this count as 0 (``RenderSettings.blur_threshold``: the
             face is beyond the blur radius; the rasteriser's candidate test is conservative,
             so this is where the radius is enforced exactly).
 
     Returns:
-        (N, k), zero in empty slots.
+        (..., k), zero in empty slots.
     """
-    d = torch.sigmoid(fragments.dist / sigma) * fragments.valid
+    d = torch.sigmoid(dist / sigma) * valid
     return torch.where(d >= threshold, d, torch.zeros_like(d)) if threshold > 0 else d
 
 
-def soft_silhouette(fragments: Fragments, sigma: float, threshold: float = 0.0) -> torch.Tensor:
-    """Soft silhouette ``1 - prod_k (1 - D_k)`` (SoftRas), ``D`` from :func:`coverage`.
+def soft_silhouette(d: torch.Tensor) -> torch.Tensor:
+    """Soft silhouette ``1 - prod_k (1 - D_k)`` (SoftRas).
+
+    Args:
+        d: (..., k) coverages from :func:`coverage`.
 
     Returns:
-        (N,) alpha in [0, 1].
+        (...,) alpha in [0, 1].
     """
-    return 1.0 - torch.prod(1.0 - coverage(fragments, sigma, threshold), dim=-1)
+    return 1.0 - torch.prod(1.0 - d, dim=-1)
 
 
-def soft_blend(fragments: Fragments, colors: torch.Tensor, background: torch.Tensor, sigma: float, gamma: float, eps: float, znear: float, zfar: float,
-               threshold: float = 0.0) -> torch.Tensor:
+def soft_blend(d: torch.Tensor, zbuf: torch.Tensor, colors: torch.Tensor, background: torch.Tensor, gamma: float, eps: float, znear: float, zfar: float) -> torch.Tensor:
     """SoftRas' soft depth aggregation of per-face colours with the background.
 
     ``w_k ~ D_k exp(z'_k / gamma)`` and ``w_bg ~ exp(eps / gamma)`` with normalised inverse
     depth ``z' = (zfar - z) / (zfar - znear)`` (1 at the near plane), normalised to sum to 1.
 
     Args:
-        fragments: N active pixels, k faces each.
-        colors: (N, k, 3) colour of each face at the pixel.
+        d: (..., k) coverages from :func:`coverage` (0 in empty slots).
+        zbuf: (..., k) depth z (metres) of each face at the pixel.
+        colors: (..., k, 3) colour of each face at the pixel.
         background: (3,) background colour.
-        sigma, gamma, eps, znear, zfar: see :class:`~smhr.render.settings.RenderSettings`.
-        threshold: coverage threshold of :func:`coverage` (``blur_threshold``).
+        gamma, eps, znear, zfar: see :class:`~smhr.render.settings.RenderSettings`.
 
     Returns:
-        (N, 3) blended colour.
+        (..., 3) blended colour (the background where no face has coverage).
     """
-    d = coverage(fragments, sigma, threshold)
-    z_norm = (zfar - fragments.zbuf) / (zfar - znear)
+    z_norm = (zfar - zbuf) / (zfar - znear)
     # faces with zero coverage must not set the normaliser (their exp could swamp the others)
-    logits = torch.where(fragments.valid & (d > 0), z_norm / gamma, torch.full_like(z_norm, -torch.inf))
+    logits = torch.where(d > 0, z_norm / gamma, torch.full_like(z_norm, -torch.inf))
     top = torch.maximum(logits.amax(-1), logits.new_tensor(eps / gamma)).detach()
-    weight = d * torch.exp(logits - top[:, None])
+    weight = d * torch.exp(logits - top[..., None])
     weight_bg = torch.exp(eps / gamma - top)
     total = weight.sum(-1) + weight_bg
-    return ((weight[..., None] * colors).sum(1) + weight_bg[:, None] * background) / total[:, None]
+    return ((weight[..., None] * colors).sum(-2) + weight_bg[..., None] * background) / total[..., None]
+
+
+def resolve_supersampled(covered: torch.Tensor, hand_index: torch.Tensor, depth: torch.Tensor, rgb: torch.Tensor, scale: int) -> RenderOutput:
+    """Sharp mode's output from ``scale`` x ``scale`` samples per pixel.
+
+    ``alpha`` and ``rgb`` are sample averages (antialiasing); ``hand_index`` and ``depth`` are
+    taken at the middle sample, the pixel centre (``scale`` is odd).
+
+    Args:
+        covered: (B, sh, sw) float, 1 where a face covers the sample.
+        hand_index: (B, sh, sw) long.
+        depth: (B, sh, sw).
+        rgb: (B, sh, sw, 3).
+        scale: samples per pixel side; sh = scale * h, sw = scale * w.
+
+    Returns:
+        :class:`~smhr.render.settings.RenderOutput` at (h, w).
+    """
+    if scale > 1:
+        covered = nnf.avg_pool2d(covered[:, None], scale)[:, 0]
+        rgb = nnf.avg_pool2d(rgb.permute(0, 3, 1, 2), scale).permute(0, 2, 3, 1)
+    mid = scale // 2
+    return RenderOutput(covered.contiguous(), hand_index[:, mid::scale, mid::scale].contiguous(),
+                        depth[:, mid::scale, mid::scale].contiguous(), rgb.contiguous())
 
 
 def shade_vertices(verts: torch.Tensor, faces: torch.Tensor, colors: torch.Tensor | None, sh: torch.Tensor | None,

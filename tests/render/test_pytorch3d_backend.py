@@ -234,22 +234,6 @@ def test_pack_scene_projects_each_hand_with_its_own_camera():
     assert torch.equal(scene.face_slot, torch.arange(B * H).repeat_interleave(F)[keep])
 
 
-def test_softras_blend_by_hand():
-    gamma, eps, znear, zfar = 0.01, 0.001, 0.1, 10.0
-    bg = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64)
-    red, green = [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]
-    colors = torch.tensor([[red, green], [red, green]], dtype=torch.float64)
-    coverage = torch.tensor([[0.8, 0.5], [0.0, 0.0]], dtype=torch.float64)
-    zbuf = torch.tensor([[1.0, 1.05], [0.0, 0.0]], dtype=torch.float64)
-    valid = torch.tensor([[True, True], [False, False]])
-    out = p3d.softras_blend(coverage, zbuf, valid, colors, bg, gamma, eps, znear, zfar)
-    zn = lambda z: (zfar - z) / (zfar - znear)  # noqa: E731
-    w = torch.tensor([0.8 * math.exp(zn(1.0) / gamma), 0.5 * math.exp(zn(1.05) / gamma), math.exp(eps / gamma)], dtype=torch.float64)
-    expected = (w[0] * colors[0, 0] + w[1] * colors[0, 1] + w[2] * bg) / w.sum()
-    torch.testing.assert_close(out[0], expected)
-    torch.testing.assert_close(out[1], bg)  # no face: background
-
-
 def test_shade_interpolates_the_shaded_vertex_colours():
     rgb = torch.rand(6, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     rows = torch.tensor([[0, 1, 2], [3, 4, 5]])
