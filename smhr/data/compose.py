@@ -52,8 +52,8 @@ class ComposeConfig(PasteConfig):
     benchmark_source_split: str = "evaluation"
     train_source_split: str = "training"
     output_root: str = "data/composed"
-    num_benchmark: int = 200
-    num_train: int = 2000
+    num_benchmark: int = 100
+    num_train: int = 1000
     background: str = "procedural"
     jpeg_quality: int = 95
     write_verts: bool = False

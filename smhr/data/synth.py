@@ -75,8 +75,8 @@ class SynthConfig:
 
     out: Path = Path("data/synth/freihand")
     hand_model: Path | None = None
-    num_training: int = 2000
-    num_evaluation: int = 200
+    num_training: int = 1000
+    num_evaluation: int = 100
     image_size: int = 224
     seed: int = 0
     batch_size: int = 16
