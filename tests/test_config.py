@@ -1,5 +1,6 @@
 import ast
 import dataclasses
+import functools
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,7 @@ PROJECT_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 SMHR = Path(__file__).resolve().parents[1] / "smhr"
 
 
+@functools.cache
 def _section_readers() -> dict[str, type]:
     """``{section: config class}`` for every ``load_section(Class, "section", ...)`` call in smhr/.
 

@@ -10,6 +10,7 @@ file changes, so the test fails and names the file to add.
 from __future__ import annotations
 
 import ast
+import functools
 import shlex
 import subprocess
 from pathlib import Path
@@ -50,6 +51,7 @@ def _module_file(root: Path, module: str) -> Path | None:
     return None
 
 
+@functools.cache
 def _imported_names(root: Path, path: Path) -> set[str]:
     """Every dotted name an ``import`` or ``from ... import`` anywhere in ``path`` may load.
 
