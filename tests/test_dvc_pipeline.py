@@ -90,9 +90,12 @@ def _dispatch_table_modules(root: Path, path: Path, key: str) -> set[str]:
             for k, v in zip(value.keys, value.values)
             if isinstance(k, ast.Constant) and isinstance(v, ast.Constant) and isinstance(v.value, str)
         }
-        if not all(str(v).startswith(PACKAGE + ".") for v in table.values()) or not table:
+        if not table or not all(v.startswith(PACKAGE + ".") for v in table.values()):
             continue
-        found.update(table.values() if key == "all" else [table[key]] if key in table else [])
+        if key == "all":
+            found.update(table.values())
+        elif key in table:
+            found.add(table[key])
     return found
 
 
@@ -213,6 +216,7 @@ def test_import_closure_follows_lazy_relative_and_package_imports(tmp_path):
     bench = {p.as_posix() for p in stage_python_deps(root, ["smhr", "bench", "render", "--out", "x"])}
     assert {"smhr/bench/render.py", "smhr/render/__init__.py", "smhr/render/renderer.py"} <= bench
     assert "smhr/bench/eval.py" not in bench
+    assert {Path("smhr/bench/eval.py"), Path("smhr/bench/render.py")} <= set(stage_python_deps(root, ["smhr", "bench", "all"]))
 
 
 def test_missing_dep_is_named_with_its_stage_and_import_chain(tmp_path):
