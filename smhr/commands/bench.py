@@ -33,6 +33,7 @@ class BenchOptionError(SmhrError, ValueError):
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    """Adds the benchmark name and the options passed on to it."""
     parser.add_argument(
         "name",
         choices=sorted(BENCHMARKS) + ["all"],
@@ -57,6 +58,7 @@ def _refused(rest: list[str], modules: dict) -> dict[str, list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Runs the named benchmark (or each, for ``all``). Returns the largest exit code."""
     names = sorted(BENCHMARKS) if args.name == "all" else [args.name]
     modules = {name: importlib.import_module(BENCHMARKS[name]) for name in names}
     rest = list(args.rest)
