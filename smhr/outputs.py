@@ -128,6 +128,13 @@ class StagedFiles:
         """Registers an already written temporary file ``tmp`` (on ``final``'s file system) for ``final``."""
         self._pairs.append((Path(tmp), Path(final)))
 
+    def final_of(self, tmp: object) -> Path | None:
+        """The final path staged as ``tmp`` (a path or a string), or None if ``tmp`` is not staged."""
+        for staged_tmp, final in self._pairs:
+            if tmp is not None and str(staged_tmp) == str(tmp):
+                return final
+        return None
+
     def scratch_dir(self, near: str | Path) -> Path:
         """A hidden temporary folder inside folder ``near`` (created), removed when the block ends."""
         near = Path(near)
@@ -170,6 +177,11 @@ def staged_files() -> Iterator[StagedFiles]:
     try:
         yield staged
         staged.commit()
+    except OSError as err:  # name the file the user asked for, not its hidden temporary name
+        final = staged.final_of(err.filename)
+        if final is None:
+            raise
+        raise OSError(err.errno, err.strerror, str(final)) from err
     finally:
         staged.discard()
 
