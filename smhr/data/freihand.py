@@ -38,7 +38,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from smhr.data.imageio import read_gray, read_json_records, read_mask, read_rgb, write_jpeg, write_json, write_png
-from smhr.data.sample import ContractError, ManoParams, Sample, hand_from_joints3d
+from smhr.data.sample import ContractError, ManoParams, Sample, hand_from_joints3d, intrinsics_problem
 from smhr.errors import DatasetError
 from smhr.geometry.camera import project
 from smhr.hand.joints import MIDDLE_MCP, MIDDLE_PIP, NUM_JOINTS
@@ -369,6 +369,10 @@ class FreiHANDWriter:
 
         Returns:
             The record index of the sample.
+
+        Raises:
+            ValueError: for a malformed or meaningless sample (NaN, a ``K`` that does not fit the
+                image, joints behind the camera); nothing of it is written.
         """
         if self._closed:
             raise ValueError(f"{self.root / self.split}: writer is closed")
@@ -382,6 +386,11 @@ class FreiHANDWriter:
             raise ValueError(
                 f"{self.root / self.split}: xyz must be finite (21, 3) and K finite (3, 3), got {xyz.shape}, {K.shape}"
             )
+        problem = intrinsics_problem(K, np.shape(image)[:2], own_camera=True)
+        if problem is None and not np.all(xyz[:, 2] > 0):
+            problem = "xyz has joints behind the camera (z <= 0)"
+        if problem is not None:
+            raise ValueError(f"{self.root / self.split}: sample {len(self)}: {problem}")
         if self.split == "training" and mask is None:
             raise ValueError(f"{self.root / self.split}: FreiHAND's training split has a mask per sample; pass mask")
         self._consistent("mask", mask is not None)

@@ -217,3 +217,16 @@ def test_cli_lists_each_failing_sample_with_its_file(tmp_path, capsys):
 
 def test_a_sample_without_hands_still_validates():
     Sample(np.zeros((4, 4, 3), np.uint8), [], "negative").validate(own_camera=True)
+
+
+@pytest.mark.parametrize("K, phrase", [(np.zeros((3, 3)), "fx = 0"), (K_224, "principal point")], ids=["zeros", "224-px K"])
+def test_freihand_writer_refuses_a_meaningless_sample(tmp_path, K, phrase):
+    from smhr.data.freihand import FreiHANDWriter
+    from smhr.data.toy import ToyHand
+
+    toy = ToyHand(np.random.default_rng(0), 64)
+    with pytest.raises(ValueError, match=phrase):
+        with FreiHANDWriter(tmp_path, "training") as writer:
+            writer.add(toy.image, toy.K, toy.xyz, mask=toy.mask)
+            writer.add(toy.image, K, toy.xyz, mask=toy.mask)
+    assert not list(tmp_path.glob("*.json"))  # the split does not read as a dataset
