@@ -107,7 +107,7 @@ def check_composed(composed: ComposedImage, where: str) -> None:
         try:
             hand.validate(f"composed {where} hand {k} (pasted from {source})", composed.sample.image.shape[:2])
         except ContractError as err:
-            raise DatasetError(f"{err}; the source sample {source} gives a broken hand, fix or remove it") from err
+            raise DatasetError(f"{err}; fix or remove that source sample") from err
 
 
 def write_composed(
