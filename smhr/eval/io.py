@@ -16,7 +16,6 @@ import numpy as np
 
 from smhr.errors import DatasetError, PredictionError
 
-NUM_VERTS = 778
 HO3D_EVAL_SIZES = {"ho3d-v2": 11524, "ho3d-v3": 20137}
 """Evaluation-split sizes hard-coded in HO3D's ``utils/vis_utils.py:db_size``."""
 FREIHAND_EVAL_SIZE = 3960
@@ -28,7 +27,7 @@ class MeshSet(NamedTuple):
 
     Attributes:
         joints: (N, 21, 3) metres, in the file's joint order and axes.
-        verts: (N, V, 3) metres.
+        verts: (N, V, 3) metres; V is the hand model's vertex count (778 for MANO).
     """
 
     joints: np.ndarray
@@ -114,6 +113,9 @@ def read_mesh_pred(path: str | Path, num_samples: int) -> MeshSet:
 def read_mesh_gt(gt_dir: str | Path, set_name: str = "evaluation") -> MeshSet:
     """Reads ``<set>_xyz.json`` and ``<set>_verts.json`` (FreiHAND and HO3D evaluation ground truth).
 
+    The vertex count V is the ground truth's hand model's (778 for MANO, 756 for smhr's
+    procedural hand): any V is accepted as long as every sample has the same one.
+
     Args:
         gt_dir: directory holding the files (the official ``ref`` folder).
         set_name: file prefix, ``evaluation`` as the official scripts.
@@ -122,7 +124,7 @@ def read_mesh_gt(gt_dir: str | Path, set_name: str = "evaluation") -> MeshSet:
     xyz = load_json(gt_dir / f"{set_name}_xyz.json", DatasetError)
     verts = load_json(gt_dir / f"{set_name}_verts.json", DatasetError)
     joints = as_points(xyz, (21, 3), f"{gt_dir / f'{set_name}_xyz.json'}", DatasetError)
-    mesh = as_points(verts, (NUM_VERTS, 3), f"{gt_dir / f'{set_name}_verts.json'}", DatasetError)
+    mesh = as_points(verts, (None, 3), f"{gt_dir / f'{set_name}_verts.json'}", DatasetError)
     if len(joints) != len(mesh):
         raise DatasetError(f"{gt_dir}: {len(joints)} joint entries but {len(mesh)} mesh entries; the files must match")
     return MeshSet(joints, mesh)
