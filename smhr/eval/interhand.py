@@ -126,7 +126,11 @@ def read_pred(path: str | Path, annot_ids: list[str]) -> tuple[np.ndarray, np.nd
         types = [data[a]["hand_type"] for a in annot_ids]
     except (KeyError, TypeError) as err:
         raise PredictionError(f"{path}: every entry needs 'joints3d' and 'hand_type' ({err!r})") from err
-    return as_points(joints, (NUM_IH_JOINTS, 3), f"{path}: joints3d"), as_points(types, (2,), f"{path}: hand_type")
+    labels = [f"annotation {a}" for a in annot_ids]
+    return (
+        as_points(joints, (NUM_IH_JOINTS, 3), f"{path}: joints3d", labels=labels),
+        as_points(types, (2,), f"{path}: hand_type", labels=labels),
+    )
 
 
 def _handedness_correct(gt_type: str, prob: np.ndarray) -> bool:

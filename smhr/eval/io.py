@@ -56,8 +56,20 @@ def load_json(path: str | Path, error: type[Exception]) -> Any:
         raise error(f"{path}: not valid JSON ({err}); re-export the file") from err
 
 
+def _entry_shape(value: Any) -> tuple[int, ...] | None:
+    """Shape of one entry as a float array, or None when it is not numeric."""
+    try:
+        return np.asarray(value, dtype=np.float64).shape
+    except (ValueError, TypeError):
+        return None
+
+
 def as_points(
-    values: Any, tail: tuple[int | None, ...], where: str, error: type[Exception] = PredictionError
+    values: Any,
+    tail: tuple[int | None, ...],
+    where: str,
+    error: type[Exception] = PredictionError,
+    labels: list[str] | None = None,
 ) -> np.ndarray:
     """Converts nested lists to a float64 array of shape (N, *tail), checking shape and finiteness.
 
@@ -66,24 +78,33 @@ def as_points(
         tail: expected trailing shape; None matches any size (same for every sample).
         where: file and field for messages, e.g. ``"pred.json: xyz"``.
         error: the exception type to raise.
+        labels: (N,) names of the entries for messages (default ``index i``).
 
     Returns:
-        (N, *tail) float64 array.
+        (N, *tail) float64 array (null values read as NaN and are refused).
     """
+    want = "x".join("?" if t is None else str(t) for t in tail)
+
+    def name(i: int) -> str:
+        return labels[i] if labels is not None else f"index {i}"
+
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (ValueError, TypeError) as err:
-        shapes = sorted({np.shape(v) for v in values}, key=str) if isinstance(values, list) else []
+        shapes = [_entry_shape(v) for v in values] if isinstance(values, list) else []
+        seen = sorted({s for s in shapes if s is not None}, key=str)
+        fits = [s is not None and len(s) == len(tail) and all(t in (None, n) for t, n in zip(tail, s)) for s in shapes]
+        first = fits.index(False) if False in fits else None
+        culprit = "" if first is None else f" ({name(first)} has {'no numeric values' if shapes[first] is None else f'shape {shapes[first]}'})"
         raise error(
-            f"{where}: entries have different or non-numeric shapes {shapes[:4]}; "
-            f"every entry must be a {'x'.join('?' if t is None else str(t) for t in tail)} array"
+            f"{where}: entries have different or non-numeric shapes {seen[:4]}{culprit}; every entry must be a {want} array"
         ) from err
     if arr.ndim != len(tail) + 1 or any(t is not None and t != s for t, s in zip(tail, arr.shape[1:])):
-        want = "(N, " + ", ".join("*" if t is None else str(t) for t in tail) + ")"
-        raise error(f"{where}: wrong shape {arr.shape}, expected {want}; check the order of axes and points")
+        expected = "(N, " + ", ".join("*" if t is None else str(t) for t in tail) + ")"
+        raise error(f"{where}: wrong shape {arr.shape}, expected {expected}; check the order of axes and points")
     bad = ~np.isfinite(arr).reshape(arr.shape[0], -1).all(1)
     if bad.any():
-        raise error(f"{where}: NaN or inf in {int(bad.sum())} entries (first: index {int(np.argmax(bad))}); "
+        raise error(f"{where}: NaN or inf in {int(bad.sum())} entries (first: {name(int(np.argmax(bad)))}); "
                     "predict finite values for every sample")
     return arr
 

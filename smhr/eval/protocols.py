@@ -96,7 +96,7 @@ def evaluate_files(protocol: str, pred: str | Path, gt: str | Path, options: Eva
         return interhand.evaluate(ih_gt, joints, hand_type)
     if protocol == "rhd":
         rhd_gt = rhd.read_gt(gt)
-        xyz, uv = rhd.read_pred(pred, len(rhd_gt.ids))
+        xyz, uv = rhd.read_pred(pred, len(rhd_gt.ids), rhd_gt.ids)
         return rhd.evaluate(rhd_gt, xyz, uv, mode=options.mode)
     if protocol == "multihand":
         return multihand.evaluate(

@@ -104,16 +104,25 @@ def read_gt(gt_dir: str | Path) -> RhdGT:
     return RhdGT(ids, with_palm(xyz[rows, pick]), with_palm(uv[rows, pick]), vis21)
 
 
-def read_pred(path: str | Path, num_samples: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """Reads ``{"xyz": ..., "uv": ...}`` (OpenPose order); returns RHD order with the palm at 0."""
+def read_pred(
+    path: str | Path, num_samples: int, sample_ids: list[int] | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Reads ``{"xyz": ..., "uv": ...}`` (OpenPose order); returns RHD order with the palm at 0.
+
+    Args:
+        path: the prediction file.
+        num_samples: rows it must have (one per evaluation sample).
+        sample_ids: the ground truth's sample ids, to name a bad row in messages.
+    """
     data = load_json(path, PredictionError)
     if not isinstance(data, dict) or "xyz" not in data:
         raise PredictionError(f"{path}: expected a JSON object with 'xyz' (and optionally 'uv')")
     for key in ("xyz", "uv"):
         if key in data and (not isinstance(data[key], list) or len(data[key]) != num_samples):
             raise PredictionError(f"{path}: '{key}' needs {num_samples} entries (one per evaluation sample)")
-    xyz = with_palm(as_points(data["xyz"], (21, 3), f"{path}: xyz")[:, OPENPOSE_TO_RHD])
-    uv = with_palm(as_points(data["uv"], (21, 2), f"{path}: uv")[:, OPENPOSE_TO_RHD]) if "uv" in data else None
+    labels = [f"row {n} (sample {i})" for n, i in enumerate(sample_ids)] if sample_ids is not None else None
+    xyz = with_palm(as_points(data["xyz"], (21, 3), f"{path}: xyz", labels=labels)[:, OPENPOSE_TO_RHD])
+    uv = with_palm(as_points(data["uv"], (21, 2), f"{path}: uv", labels=labels)[:, OPENPOSE_TO_RHD]) if "uv" in data else None
     return xyz, uv
 
 
