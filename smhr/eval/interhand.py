@@ -75,28 +75,42 @@ def read_gt(data_json: str | Path, camera_json: str | Path, joint_json: str | Pa
     data = load_json(data_json, DatasetError)
     cams = load_json(camera_json, DatasetError)
     joints3d = load_json(joint_json, DatasetError)
-    if not isinstance(data, dict) or not isinstance(data.get("images"), list) or not isinstance(data.get("annotations"), list):
-        raise DatasetError(f"{data_json}: expected a COCO dict with 'images' and 'annotations' lists; use the official file")
+    if not (
+        isinstance(data, dict) and isinstance(data.get("images"), list) and isinstance(data.get("annotations"), list)
+    ):
+        raise DatasetError(
+            f"{data_json}: expected a COCO dict with 'images' and 'annotations' lists; use the official file"
+        )
     images = {img.get("id"): img for img in data["images"] if isinstance(img, dict)}
     ids, joints, valid, types, tvalid = [], [], [], [], []
     for n, ann in enumerate(data["annotations"]):
         hand_type = hand_type_of(ann, data_json, n)
         img = images.get(ann.get("image_id"))
         if img is None or not {"capture", "camera", "frame_idx"} <= set(img):
-            raise DatasetError(f"{data_json}: annotation {ann.get('id', n)} has no image with capture/camera/frame_idx; use the official file")
+            raise DatasetError(
+                f"{data_json}: annotation {ann.get('id', n)} has no image with capture/camera/frame_idx; "
+                "use the official file"
+            )
         cap, cam, frame = str(img["capture"]), str(img["camera"]), str(img["frame_idx"])
         try:
             campos = np.array(cams[cap]["campos"][cam], dtype=np.float32).reshape(3)
             camrot = np.array(cams[cap]["camrot"][cam], dtype=np.float32).reshape(3, 3)
         except (KeyError, TypeError, ValueError):
-            raise DatasetError(f"{camera_json}: no numeric campos/camrot for capture {cap} camera {cam}; use the official file") from None
+            raise DatasetError(
+                f"{camera_json}: no numeric campos/camrot for capture {cap} camera {cam}; use the official file"
+            ) from None
         if not (np.isfinite(campos).all() and np.isfinite(camrot).all()):
-            raise DatasetError(f"{camera_json}: capture {cap} camera {cam} has NaN/null campos or camrot; use the official file")
+            raise DatasetError(
+                f"{camera_json}: capture {cap} camera {cam} has NaN/null campos or camrot; use the official file"
+            )
         world = world_coord_of(joints3d, cap, frame, joint_json)
         v = joint_valid_of(ann, data_json)
         check_valid_finite(world, v, joint_json, cap, frame)
         if "id" not in ann or ann.get("hand_type_valid") not in (0, 1, True, False):
-            raise DatasetError(f"{data_json}: annotation {ann.get('id', n)} needs an id and hand_type_valid 0 or 1; use the official file")
+            raise DatasetError(
+                f"{data_json}: annotation {ann.get('id', n)} needs an id and hand_type_valid 0 or 1; "
+                "use the official file"
+            )
         cam_coord = world_to_camera(world.astype(np.float32), camrot, campos)
         ids.append(str(ann["id"]))
         joints.append(np.where(v[:, None], cam_coord.astype(np.float64), 0.0) / MM)

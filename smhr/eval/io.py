@@ -94,10 +94,14 @@ def as_points(
         shapes = [_entry_shape(v) for v in values] if isinstance(values, list) else []
         seen = sorted({s for s in shapes if s is not None}, key=str)
         fits = [s is not None and len(s) == len(tail) and all(t in (None, n) for t, n in zip(tail, s)) for s in shapes]
-        first = fits.index(False) if False in fits else None
-        culprit = "" if first is None else f" ({name(first)} has {'no numeric values' if shapes[first] is None else f'shape {shapes[first]}'})"
+        culprit = ""
+        if False in fits:
+            first = fits.index(False)
+            what = "no numeric values" if shapes[first] is None else f"shape {shapes[first]}"
+            culprit = f" ({name(first)} has {what})"
         raise error(
-            f"{where}: entries have different or non-numeric shapes {seen[:4]}{culprit}; every entry must be a {want} array"
+            f"{where}: entries have different or non-numeric shapes {seen[:4]}{culprit}; "
+            f"every entry must be a {want} array"
         ) from err
     if arr.ndim != len(tail) + 1 or any(t is not None and t != s for t, s in zip(tail, arr.shape[1:])):
         expected = "(N, " + ", ".join("*" if t is None else str(t) for t in tail) + ")"

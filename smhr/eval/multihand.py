@@ -76,11 +76,19 @@ def check_match_options(criterion: str, threshold: float, min_score: float) -> N
     except (TypeError, ValueError):
         raise ConfigError(f"match_threshold {threshold!r} / min_score {min_score!r}: give numbers") from None
     if criterion == "iou" and not (math.isfinite(threshold) and 0.0 < threshold <= 1.0):
-        raise ConfigError(f"match_threshold (--match-threshold): {threshold} is not an IoU; with match iou give a number in (0, 1], e.g. 0.5")
+        raise ConfigError(
+            f"match_threshold (--match-threshold): {threshold} is not an IoU; "
+            "with match iou give a number in (0, 1], e.g. 0.5"
+        )
     if criterion == "centre" and not (math.isfinite(threshold) and threshold > 0.0):
-        raise ConfigError(f"match_threshold (--match-threshold): {threshold} is not a distance; with match centre give a finite number of pixels > 0")
+        raise ConfigError(
+            f"match_threshold (--match-threshold): {threshold} is not a distance; "
+            "with match centre give a finite number of pixels > 0"
+        )
     if not (math.isfinite(min_score) and 0.0 <= min_score <= 1.0):
-        raise ConfigError(f"min_score (--min-score): {min_score} is not a score; give a number in [0, 1] (0 keeps every prediction)")
+        raise ConfigError(
+            f"min_score (--min-score): {min_score} is not a score; give a number in [0, 1] (0 keeps every prediction)"
+        )
 
 
 def read_hands(path: str | Path, is_pred: bool) -> dict[str, list[HandRecord]]:

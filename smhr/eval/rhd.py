@@ -92,7 +92,8 @@ def read_gt(gt_dir: str | Path) -> RhdGT:
     uv_vis = np.stack([anno[i]["uv_vis"] for i in ids])
     offset = np.empty(len(ids), dtype=np.int64)
     for n, i in enumerate(ids):
-        labels = read_gray(gt_dir / "mask" / f"{i:05d}.png", "extract RHD's mask folder: the evaluated hand is chosen from it")
+        mask_path = gt_dir / "mask" / f"{i:05d}.png"
+        labels = read_gray(mask_path, "extract RHD's mask folder: the evaluated hand is chosen from it")
         offset[n] = HAND_OFFSET[dominant_side(labels)]
     pick = offset[:, None] + np.arange(NUM_JOINTS)[None]
     rows = np.arange(len(ids))[:, None]
@@ -122,8 +123,9 @@ def read_pred(
             raise PredictionError(f"{path}: '{key}' needs {num_samples} entries (one per evaluation sample)")
     labels = [f"row {n} (sample {i})" for n, i in enumerate(sample_ids)] if sample_ids is not None else None
     xyz = with_palm(as_points(data["xyz"], (21, 3), f"{path}: xyz", labels=labels)[:, OPENPOSE_TO_RHD])
-    uv = with_palm(as_points(data["uv"], (21, 2), f"{path}: uv", labels=labels)[:, OPENPOSE_TO_RHD]) if "uv" in data else None
-    return xyz, uv
+    if "uv" not in data:
+        return xyz, None
+    return xyz, with_palm(as_points(data["uv"], (21, 2), f"{path}: uv", labels=labels)[:, OPENPOSE_TO_RHD])
 
 
 def evaluate(gt: RhdGT, pred_xyz: np.ndarray, pred_uv: np.ndarray | None, mode: Mode = "official") -> ProtocolResult:
