@@ -101,7 +101,7 @@ def hand_type_of(ann: object, path: Path, n: int) -> str:
         DatasetError: naming the file and annotation, for a missing, null or unknown value.
     """
     value = ann.get("hand_type") if isinstance(ann, dict) else None
-    if value not in HANDS_OF_TYPE:
+    if not isinstance(value, str) or value not in HANDS_OF_TYPE:
         ident = ann.get("id", n) if isinstance(ann, dict) else n
         raise DatasetError(
             f"{path}: annotation {ident} has hand_type {value!r}, not one of {list(HANDS_OF_TYPE)}; "

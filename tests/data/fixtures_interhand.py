@@ -163,6 +163,7 @@ INTERHAND_CORRUPTIONS = {
     ),
     "hand_type_null": (_set_hand_type(None), r"data.json: annotation 2 has hand_type None, not one of"),
     "hand_type_unknown": (_set_hand_type("both"), r"data.json: annotation 2 has hand_type 'both', not one of"),
+    "hand_type_list": (_set_hand_type(["right"]), r"data.json: annotation 2 has hand_type \['right'\], not one of"),
     "joint_valid_21": (
         ("data", lambda d: d["annotations"][0].update(joint_valid=[[1]] * 21)),
         r"data.json: annotation 0 has no \(42, 1\) numeric joint_valid",
