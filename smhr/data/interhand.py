@@ -23,7 +23,11 @@ Joints: 42 = right hand 0..20 then left hand 21..41; within a hand each finger (
 middle, ring, pinky) is listed tip first (4 joints), and the wrist is last (20).
 :data:`INTERHAND_TO_OPENPOSE` reorders one hand. As in the official loader, a hand whose wrist
 is invalid has all its joints invalid. Invalid joints keep their coordinates (zeros where they
-are not finite) with ``joints3d_valid`` and ``visible`` False. Units: mm -> m.
+are not finite) with ``joints3d_valid`` and ``visible`` False; a NaN/null coordinate on a joint
+marked valid, a ``world_coord`` that is not (42, 3), or a ``hand_type`` that is not one of
+``right``/``left``/``interacting`` (null included) is a DatasetError naming the file and entry.
+Units: mm -> m. The world -> camera transform and these checks are shared with the evaluation
+protocol (:mod:`smhr.eval.interhand`).
 
 MANO: the NeuralAnnot parameters are fitted in world coordinates; moving them into a camera
 frame needs the hand model (the translation depends on the rest-pose root), so ``mano`` is None.
@@ -64,6 +68,100 @@ HAND_OFFSET = {"right": 0, "left": NUM_JOINTS}
 """Where each hand's 21 joints start among the 42."""
 
 HANDS_OF_TYPE = {"right": ("right",), "left": ("left",), "interacting": ("right", "left")}
+"""``hand_type`` values -> the hands an annotation shows (anything else, null included, is an error)."""
+
+NUM_IH_JOINTS = 2 * NUM_JOINTS
+"""Joints per annotation: right hand then left hand."""
+
+ROOT = {side: HAND_OFFSET[side] + INTERHAND_JOINT_NAMES.index("wrist") for side in HAND_OFFSET}
+"""Index of each hand's wrist (its root) among the 42: right 20, left 41."""
+
+
+def world_to_camera(world: np.ndarray, camrot: np.ndarray, campos: np.ndarray) -> np.ndarray:
+    """InterHand2.6M's world -> camera transform, ``X_cam = camrot @ (X_world - campos)``.
+
+    Computed as the official loader writes it (``np.dot(camrot, world.T - campos).T``), in the
+    inputs' dtype (the evaluation passes float32 millimetres, as the official code).
+
+    Args:
+        world: (P, 3) world coordinates.
+        camrot: (3, 3) rotation.
+        campos: (3,) camera position, in the unit of ``world``.
+
+    Returns:
+        (P, 3) camera-frame coordinates.
+    """
+    return np.dot(camrot, world.transpose(1, 0) - campos.reshape(3, 1)).transpose(1, 0)
+
+
+def hand_type_of(ann: object, path: Path, n: int) -> str:
+    """The annotation's ``hand_type`` (``right``, ``left`` or ``interacting``).
+
+    Raises:
+        DatasetError: naming the file and annotation, for a missing, null or unknown value.
+    """
+    value = ann.get("hand_type") if isinstance(ann, dict) else None
+    if not isinstance(value, str) or value not in HANDS_OF_TYPE:
+        ident = ann.get("id", n) if isinstance(ann, dict) else n
+        raise DatasetError(
+            f"{path}: annotation {ident} has hand_type {value!r}, not one of {list(HANDS_OF_TYPE)}; "
+            "re-download the annotations (or drop that annotation)"
+        )
+    return str(value)
+
+
+def joint_valid_of(ann: dict, path: Path) -> np.ndarray:
+    """(42,) bool ``joint_valid`` with the official rule: an invalid wrist invalidates its whole hand.
+
+    Raises:
+        DatasetError: ``joint_valid`` missing, not numeric, not 42 values, or not finite.
+    """
+    try:
+        valid = np.asarray(ann["joint_valid"], np.float64).reshape(NUM_IH_JOINTS)
+    except (KeyError, ValueError, TypeError):
+        valid = np.full(NUM_IH_JOINTS, np.nan)
+    if not np.isfinite(valid).all():
+        raise DatasetError(
+            f"{path}: annotation {ann.get('id')} has no (42, 1) numeric joint_valid; re-download the annotations"
+        )
+    valid = valid > 0
+    for side, offset in HAND_OFFSET.items():
+        valid[offset : offset + NUM_JOINTS] &= valid[ROOT[side]]
+    return valid
+
+
+def world_coord_of(joints: object, capture: str, frame: str, path: Path) -> np.ndarray:
+    """(42, 3) float64 ``world_coord`` (mm) of one frame of ``*_joint_3d.json``; null reads as NaN.
+
+    Raises:
+        DatasetError: naming the file, capture and frame, when missing or not (42, 3) numbers.
+    """
+    try:
+        world = np.asarray(joints[capture][frame]["world_coord"], np.float64)  # type: ignore[index]
+    except (KeyError, TypeError, ValueError, IndexError):
+        raise DatasetError(
+            f"{path}: no numeric world_coord for capture {capture} frame {frame}; re-download the annotations"
+        ) from None
+    if world.shape != (NUM_IH_JOINTS, 3):
+        raise DatasetError(
+            f"{path}: capture {capture} frame {frame} world_coord has shape {world.shape}, expected (42, 3) "
+            "(right hand then left hand); re-download the annotations"
+        )
+    return world
+
+
+def check_valid_finite(world: np.ndarray, valid: np.ndarray, path: Path, capture: str, frame: str) -> None:
+    """Refuses NaN/null coordinates on joints marked valid (invalid joints may hold anything).
+
+    Raises:
+        DatasetError: naming the file, capture, frame and the first such joint.
+    """
+    bad = valid & ~np.isfinite(world).all(1)
+    if bad.any():
+        raise DatasetError(
+            f"{path}: capture {capture} frame {frame} world_coord joint {int(np.argmax(bad))} is NaN or null but "
+            "marked valid in joint_valid; re-download the annotations or mark the joint invalid"
+        )
 
 
 class InterHand(Sequence[Sample]):
@@ -112,14 +210,10 @@ class InterHand(Sequence[Sample]):
             self.images[image["id"]] = image
         self.annotations = data["annotations"]
         for n, ann in enumerate(self.annotations):
-            if (
-                not isinstance(ann, dict)
-                or ann.get("image_id") not in self.images
-                or ann.get("hand_type") not in HANDS_OF_TYPE
-            ):
+            hand_type_of(ann, data_path, n)
+            if ann.get("image_id") not in self.images:
                 raise DatasetError(
-                    f"{data_path}: annotation {n} has no known image_id or a hand_type not in {list(HANDS_OF_TYPE)}; "
-                    "re-download the annotations"
+                    f"{data_path}: annotation {ann.get('id', n)} has no known image_id; re-download the annotations"
                 )
         self.cameras = read_json(self.file("camera"))
         self.joints = read_json(self.file("joint_3d"))
@@ -168,30 +262,11 @@ class InterHand(Sequence[Sample]):
     def world_joints(self, index: int) -> np.ndarray:
         """(42, 3) world coordinates in metres (InterHand order: right then left)."""
         image = self.images[self.annotations[index]["image_id"]]
-        capture, frame = str(image["capture"]), str(image["frame_idx"])
-        path = self.file("joint_3d")
-        try:
-            world = np.asarray(self.joints[capture][frame]["world_coord"], float)
-        except (KeyError, TypeError, ValueError):
-            raise DatasetError(
-                f"{path}: no world_coord for capture {capture} frame {frame}; re-download the annotations"
-            ) from None
-        if world.shape != (2 * NUM_JOINTS, 3):
-            raise DatasetError(
-                f"{path}: capture {capture} frame {frame} world_coord has shape {world.shape}, expected (42, 3)"
-            )
-        return world * MM
+        return world_coord_of(self.joints, str(image["capture"]), str(image["frame_idx"]), self.file("joint_3d")) * MM
 
     def joint_valid(self, index: int) -> np.ndarray:
         """(42,) bool, with the official rule: an invalid wrist invalidates its whole hand."""
-        ann = self.annotations[index]
-        try:
-            valid = np.asarray(ann["joint_valid"], float).reshape(2 * NUM_JOINTS) > 0
-        except (KeyError, ValueError, TypeError):
-            raise DatasetError(f"{self.file('data')}: annotation {ann.get('id')} has no (42, 1) joint_valid") from None
-        for offset in HAND_OFFSET.values():
-            valid[offset : offset + NUM_JOINTS] &= valid[offset + NUM_JOINTS - 1]
-        return valid
+        return joint_valid_of(self.annotations[index], self.file("data"))
 
     def __getitem__(self, index: int) -> Sample:  # type: ignore[override]
         if not -len(self) <= index < len(self):
@@ -199,14 +274,17 @@ class InterHand(Sequence[Sample]):
         index %= len(self)
         ann = self.annotations[index]
         K, rot, pos = self.camera(index)
-        cam = (self.world_joints(index) - pos) @ rot.T
-        valid = self.joint_valid(index)
+        world, valid = self.world_joints(index), self.joint_valid(index)
+        image_record = self.images[ann["image_id"]]
+        check_valid_finite(
+            world, valid, self.file("joint_3d"), str(image_record["capture"]), str(image_record["frame_idx"])
+        )
+        cam = world_to_camera(world, rot, pos)
         image = read_rgb(self.image_path(index), "extract the InterHand2.6M images for this split")
         hands: list[Hand] = []
         for side in HANDS_OF_TYPE[ann["hand_type"]]:
             sl = slice(HAND_OFFSET[side], HAND_OFFSET[side] + NUM_JOINTS)
             joints, ok = cam[sl][INTERHAND_TO_OPENPOSE], valid[sl][INTERHAND_TO_OPENPOSE]
-            ok &= np.isfinite(joints).all(1)
             if not ok.any():
                 continue
             joints = np.where(ok[:, None], joints, 0.0)
@@ -217,5 +295,4 @@ class InterHand(Sequence[Sample]):
             hands.append(
                 hand_from_joints3d(side, joints, K, image.shape[:2], joints2d=joints2d, visible=ok, joints3d_valid=ok)
             )
-        image_record = self.images[ann["image_id"]]
         return Sample(image=image, hands=hands, source=f"interhand/{self.split}/{image_record['file_name']}")

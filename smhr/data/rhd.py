@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -44,11 +43,40 @@ RHD_TO_OPENPOSE = np.array(
 )
 """Gather indices: ``joints_openpose = joints_rhd_one_hand[RHD_TO_OPENPOSE]``."""
 
+RHD_MIDDLE_MCP = RHD_JOINT_NAMES.index("middle1")
+"""RHD index 12: the middle finger's MCP (with the wrist it forms the palm centre of the protocol)."""
+
+RHD_MIDDLE_PIP = RHD_JOINT_NAMES.index("middle2")
+"""RHD index 11: the middle finger's PIP (the bone MCP -> PIP is the protocol's scale)."""
+
 HAND_OFFSET = {"left": 0, "right": NUM_JOINTS}
 """Where each hand's 21 keypoints start among the 42."""
 
-MASK_LABELS = {"left": (2, 17), "right": (18, 33)}
-"""Inclusive label ranges of each hand's parts in ``mask/*.png``."""
+MASK_LABELS = {"left": (2, 17), "right": (18, 255)}
+"""Inclusive label ranges of each hand's parts in ``mask/*.png``. RHD uses 18..33 for the right
+hand; the official reader counts every label above 17 as right, and so do we."""
+
+ANNOTATION_FIELDS = {"xyz": (42, 3), "uv_vis": (42, 3), "K": (3, 3)}
+"""Fields of one sample of ``anno_<split>.pickle`` and their shapes."""
+
+
+def read_annotations(path: Path, split: str) -> dict[int, dict[str, np.ndarray]]:
+    """Reads and checks ``anno_<split>.pickle``: sample id -> ``{xyz, uv_vis, K}`` float64 arrays.
+
+    Raises:
+        DatasetError: naming the file and the sample, for a missing or unreadable file, a
+            non-integer sample id, or a field missing, of another shape or not finite.
+    """
+    anno = read_pickle(path, f"point at RHD_published_v2 (it holds {split}/anno_{split}.pickle)")
+    if not isinstance(anno, dict) or not anno:
+        raise DatasetError(f"{path}: expected a non-empty dict of sample id -> annotation; use the official file")
+    records = {}
+    for sid, entry in anno.items():
+        if isinstance(sid, bool) or not isinstance(sid, (int, np.integer)):
+            raise DatasetError(f"{path}: sample id {sid!r} is not an integer; use the official file")
+        where = f"{path}: sample {sid}"
+        records[int(sid)] = {key: field_array(entry, key, shape, where) for key, shape in ANNOTATION_FIELDS.items()}
+    return dict(sorted(records.items()))
 
 
 def hand_mask(labels: np.ndarray, side: str) -> np.ndarray:
@@ -58,7 +86,9 @@ def hand_mask(labels: np.ndarray, side: str) -> np.ndarray:
 
 
 def dominant_side(labels: np.ndarray) -> str:
-    """The official rule: ``"left"`` if the left hand has more mask pixels than the right, else ``"right"``."""
+    """The official rule (hand3d ``BinaryDbReader``): ``"left"`` if the left hand has more mask
+    pixels than the right, else ``"right"`` (ties go right). Used by the loader and the RHD
+    evaluation protocol alike."""
     return "left" if hand_mask(labels, "left").sum() > hand_mask(labels, "right").sum() else "right"
 
 
@@ -82,19 +112,8 @@ class RHD(Sequence[Sample]):
             raise DatasetError(f"{self.root}: unknown hand selection {hands!r}; use one of {HAND_SELECTIONS}")
         self.split, self.hands = split, hands
         self.annotation_path = self.root / split / f"anno_{split}.pickle"
-        path = self.annotation_path
-        anno = read_pickle(path, f"point root at RHD_published_v2 (it holds {split}/)")
-        if not isinstance(anno, dict):
-            raise DatasetError(f"{path}: expected a dict of sample id -> annotation, got {type(anno).__name__}")
-        self.ids = sorted(anno)
-        self.records = {sid: self._record(sid, anno[sid]) for sid in self.ids}
-
-    def _record(self, sid: Any, entry: Any) -> dict[str, np.ndarray]:
-        where = f"{self.annotation_path}: sample {sid}"
-        return {
-            key: field_array(entry, key, shape, where)
-            for key, shape in (("xyz", (42, 3)), ("uv_vis", (42, 3)), ("K", (3, 3)))
-        }
+        self.records = read_annotations(self.annotation_path, split)
+        self.ids = list(self.records)
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -1,7 +1,9 @@
 """Alignments used by the official hand benchmarks, batched over samples (NumPy, float64).
 
 Each function is a vectorised port of one official routine; the docstring names the file and
-function it reproduces and the quirk it keeps. All inputs are (N, P, 3) in metres: N samples,
+function it reproduces and the quirk it keeps. The rotation itself is
+:func:`smhr.geometry.procrustes.orthogonal_procrustes` (one implementation); only the official
+normalisation and transfer quirks live here. All inputs are (N, P, 3) in metres: N samples,
 P points (J joints or V vertices); ``gt`` is the target, ``pred`` is moved.
 """
 
@@ -10,6 +12,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+
+from smhr.geometry.procrustes import orthogonal_procrustes, similarity_transform
 
 EPS_NORM = 1e-8
 """Added to each Frobenius norm by the official ``align_w_scale`` (FreiHAND and HO3D ``eval.py``)."""
@@ -35,34 +39,26 @@ def _as64(x: np.ndarray) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
-def _procrustes_rotation(a: np.ndarray, b: np.ndarray, allow_reflection: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Batched ``scipy.linalg.orthogonal_procrustes(a, b)``: R minimising ||a R - b||.
-
-    Args:
-        a: (N, P, 3); b: (N, P, 3).
-        allow_reflection: True keeps scipy's semantics (det R may be -1); False forces det +1
-            (flips the smallest singular direction and its singular value, Umeyama).
+def _normalised(gt: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The official normalisation: centre both sets, divide each by its Frobenius norm + 1e-8.
 
     Returns:
-        R (N, 3, 3) and scale (N,) = sum of the (signed) singular values.
+        ``(a, b, s1, t1, t2)``: (N, P, 3) normalised gt and pred, (N,) gt norm, (N, 3) centroids.
     """
-    m = np.einsum("npi,npj->nij", a, b)  # scipy: svd((b.T @ a).T) = svd(a.T @ b)
-    u, w, vt = np.linalg.svd(m)
-    if not allow_reflection:
-        d = np.sign(np.linalg.det(u @ vt))
-        d[d == 0] = 1.0
-        u = u.copy()
-        u[:, :, -1] *= d[:, None]
-        w = w.copy()
-        w[:, -1] *= d
-    return u @ vt, w.sum(-1)
+    gt, pred = _as64(gt), _as64(pred)
+    t1, t2 = gt.mean(1), pred.mean(1)
+    a, b = gt - t1[:, None], pred - t2[:, None]
+    s1 = np.linalg.norm(a, axis=(1, 2)) + EPS_NORM
+    s2 = np.linalg.norm(b, axis=(1, 2)) + EPS_NORM
+    return a / s1[:, None, None], b / s2[:, None, None], s1, t1, t2
 
 
 def procrustes_trafo(gt: np.ndarray, pred: np.ndarray, allow_reflection: bool = True) -> OfficialTrafo:
     """The similarity of FreiHAND/HO3D ``eval.py:align_w_scale`` (``return_trafo=True``), batched.
 
     Centre both sets, divide each by its Frobenius norm + 1e-8, orthogonal Procrustes between
-    them. With ``allow_reflection`` (the official behaviour) mirror solutions are accepted.
+    them (:func:`smhr.geometry.procrustes.orthogonal_procrustes`). With ``allow_reflection`` (the
+    official behaviour) mirror solutions are accepted.
 
     Args:
         gt: (N, P, 3) ground truth ("mtx1").
@@ -72,12 +68,8 @@ def procrustes_trafo(gt: np.ndarray, pred: np.ndarray, allow_reflection: bool = 
     Returns:
         An :class:`OfficialTrafo`.
     """
-    gt, pred = _as64(gt), _as64(pred)
-    t1, t2 = gt.mean(1), pred.mean(1)
-    a, b = gt - t1[:, None], pred - t2[:, None]
-    s1 = np.linalg.norm(a, axis=(1, 2)) + EPS_NORM
-    s2 = np.linalg.norm(b, axis=(1, 2)) + EPS_NORM
-    R, s = _procrustes_rotation(a / s1[:, None, None], b / s2[:, None, None], allow_reflection)
+    a, b, s1, t1, t2 = _normalised(gt, pred)
+    R, s = orthogonal_procrustes(a, b, allow_reflection)
     return OfficialTrafo(R=R, s=s, s1=s1, t=t1 - t2)
 
 
@@ -94,13 +86,8 @@ def align_w_scale(gt: np.ndarray, pred: np.ndarray, allow_reflection: bool = Tru
     Returns:
         (N, P, 3) aligned prediction.
     """
-    gt, pred = _as64(gt), _as64(pred)
-    t1, t2 = gt.mean(1), pred.mean(1)
-    a, b = gt - t1[:, None], pred - t2[:, None]
-    s1 = np.linalg.norm(a, axis=(1, 2)) + EPS_NORM
-    s2 = np.linalg.norm(b, axis=(1, 2)) + EPS_NORM
-    b = b / s2[:, None, None]
-    R, s = _procrustes_rotation(a / s1[:, None, None], b, allow_reflection)
+    a, b, s1, t1, _ = _normalised(gt, pred)
+    R, s = orthogonal_procrustes(a, b, allow_reflection)
     return np.einsum("npj,nij->npi", b, R) * (s * s1)[:, None, None] + t1[:, None]
 
 
@@ -110,7 +97,7 @@ def align_by_trafo_official(pred: np.ndarray, trafo: OfficialTrafo) -> np.ndarra
     Quirk kept: the centred vertices are *not* divided by the prediction's norm ``s2`` and the
     translation adds the vertex centroid back (``R, s, s1, t1 = trafo``;
     ``(v - mean v) @ R.T * s * s1 + t1 + mean v``). Only used when predicted meshes do not
-    have 778 vertices.
+    have the ground truth's vertex count.
 
     Args:
         pred: (N, V, 3) predicted vertices.
@@ -129,6 +116,9 @@ def align_by_trafo_official(pred: np.ndarray, trafo: OfficialTrafo) -> np.ndarra
 def align_by_trafo_strict(pred: np.ndarray, pred_joints: np.ndarray, gt_joints: np.ndarray) -> np.ndarray:
     """The mathematically consistent transfer: the joints' strict similarity applied to vertices.
 
+    This is :func:`smhr.geometry.procrustes.similarity_transform` (proper rotation) estimated on
+    the joints and applied to the vertices; no official quirk is involved.
+
     Args:
         pred: (N, V, 3) predicted vertices.
         pred_joints: (N, J, 3) predicted joints the similarity was estimated from.
@@ -137,12 +127,7 @@ def align_by_trafo_strict(pred: np.ndarray, pred_joints: np.ndarray, gt_joints: 
     Returns:
         (N, V, 3) vertices moved by the similarity that maps ``pred_joints`` onto ``gt_joints``.
     """
-    pred, pj, gj = _as64(pred), _as64(pred_joints), _as64(gt_joints)
-    trafo = procrustes_trafo(gj, pj, allow_reflection=False)
-    s2 = np.linalg.norm(pj - pj.mean(1, keepdims=True), axis=(1, 2)) + EPS_NORM
-    scale = (trafo.s * trafo.s1 / s2)[:, None, None]
-    centred = pred - pj.mean(1)[:, None]
-    return np.einsum("npj,nij->npi", centred, trafo.R) * scale + gj.mean(1)[:, None]
+    return similarity_transform(pred_joints, gt_joints, allow_reflection=False).apply(_as64(pred))
 
 
 def align_sc_tr(gt: np.ndarray, pred: np.ndarray, root: int, ref: int) -> np.ndarray:

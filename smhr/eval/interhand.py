@@ -22,13 +22,23 @@ from typing import NamedTuple
 
 import numpy as np
 
+from smhr.data.interhand import (
+    HAND_OFFSET,
+    NUM_IH_JOINTS,
+    ROOT,
+    check_valid_finite,
+    hand_type_of,
+    joint_valid_of,
+    world_coord_of,
+    world_to_camera,
+)
 from smhr.errors import DatasetError, PredictionError
 from smhr.eval.io import as_points, load_json
 from smhr.eval.result import ProtocolResult
+from smhr.hand.joints import NUM_JOINTS
 
-NUM_IH_JOINTS = 42
-ROOT = {"right": 20, "left": 41}
-HAND_JOINTS = {"right": np.arange(0, 21), "left": np.arange(21, 42)}
+HAND_JOINTS = {side: np.arange(offset, offset + NUM_JOINTS) for side, offset in HAND_OFFSET.items()}
+"""Each hand's 21 indices among the 42 (right 0-20, left 21-41)."""
 MM = 1000.0
 
 
@@ -37,7 +47,8 @@ class InterHandGT(NamedTuple):
 
     Attributes:
         annot_ids: (N,) annotation ids (strings, as keys of the prediction file).
-        joints: (N, 42, 3) metres, camera frame (computed in float32 as the official loader).
+        joints: (N, 42, 3) metres, camera frame (computed in float32 as the official loader);
+            invalid joints are 0.
         valid: (N, 42) bool, already multiplied by each hand's root validity.
         hand_type: (N,) ``"right"``, ``"left"`` or ``"interacting"``.
         hand_type_valid: (N,) bool.
@@ -51,32 +62,65 @@ class InterHandGT(NamedTuple):
 
 
 def read_gt(data_json: str | Path, camera_json: str | Path, joint_json: str | Path) -> InterHandGT:
-    """Reads the official test annotations (``*_data.json``, ``*_camera.json``, ``*_joint_3d.json``)."""
+    """Reads the official test annotations (``*_data.json``, ``*_camera.json``, ``*_joint_3d.json``).
+
+    The checks and the world -> camera transform are :mod:`smhr.data.interhand`'s (one place):
+    ``hand_type`` must be right/left/interacting (null is refused, never counted as
+    interacting), ``world_coord`` (42, 3) with finite values on every valid joint.
+
+    Raises:
+        DatasetError: naming the file and the annotation (or capture/frame) and the fix.
+    """
+    data_json, camera_json, joint_json = Path(data_json), Path(camera_json), Path(joint_json)
     data = load_json(data_json, DatasetError)
     cams = load_json(camera_json, DatasetError)
     joints3d = load_json(joint_json, DatasetError)
-    try:
-        images = {img["id"]: img for img in data["images"]}
-        ids, joints, valid, types, tvalid = [], [], [], [], []
-        for ann in data["annotations"]:
-            img = images[ann["image_id"]]
-            cap, cam, frame = str(img["capture"]), str(img["camera"]), str(img["frame_idx"])
-            campos = np.array(cams[cap]["campos"][cam], dtype=np.float32).reshape(3, 1)
-            camrot = np.array(cams[cap]["camrot"][cam], dtype=np.float32)
-            world = np.array(joints3d[cap][frame]["world_coord"], dtype=np.float32)
-            cam_coord = np.dot(camrot, world.transpose(1, 0) - campos).transpose(1, 0)
-            v = np.array(ann["joint_valid"], dtype=np.float32).reshape(NUM_IH_JOINTS)
-            for side in ("right", "left"):
-                v[HAND_JOINTS[side]] *= v[ROOT[side]]
-            ids.append(str(ann["id"]))
-            joints.append(cam_coord.astype(np.float64) / MM)
-            valid.append(v > 0)
-            types.append(str(ann["hand_type"]))
-            tvalid.append(bool(ann["hand_type_valid"]))
-    except (KeyError, TypeError, ValueError) as err:
-        raise DatasetError(f"{data_json}: missing or malformed field ({err!r}); use the official annotation files") from err
+    if not (
+        isinstance(data, dict) and isinstance(data.get("images"), list) and isinstance(data.get("annotations"), list)
+    ):
+        raise DatasetError(
+            f"{data_json}: expected a COCO dict with 'images' and 'annotations' lists; use the official file"
+        )
+    images = {img.get("id"): img for img in data["images"] if isinstance(img, dict)}
+    ids, joints, valid, types, tvalid = [], [], [], [], []
+    for n, ann in enumerate(data["annotations"]):
+        hand_type = hand_type_of(ann, data_json, n)
+        img = images.get(ann.get("image_id"))
+        if img is None or not {"capture", "camera", "frame_idx"} <= set(img):
+            raise DatasetError(
+                f"{data_json}: annotation {ann.get('id', n)} has no image with capture/camera/frame_idx; "
+                "use the official file"
+            )
+        cap, cam, frame = str(img["capture"]), str(img["camera"]), str(img["frame_idx"])
+        try:
+            campos = np.array(cams[cap]["campos"][cam], dtype=np.float32).reshape(3)
+            camrot = np.array(cams[cap]["camrot"][cam], dtype=np.float32).reshape(3, 3)
+        except (KeyError, TypeError, ValueError):
+            raise DatasetError(
+                f"{camera_json}: no numeric campos/camrot for capture {cap} camera {cam}; use the official file"
+            ) from None
+        if not (np.isfinite(campos).all() and np.isfinite(camrot).all()):
+            raise DatasetError(
+                f"{camera_json}: capture {cap} camera {cam} has NaN/null campos or camrot; use the official file"
+            )
+        world = world_coord_of(joints3d, cap, frame, joint_json)
+        v = joint_valid_of(ann, data_json)
+        check_valid_finite(world, v, joint_json, cap, frame)
+        if "id" not in ann or ann.get("hand_type_valid") not in (0, 1, True, False):
+            raise DatasetError(
+                f"{data_json}: annotation {ann.get('id', n)} needs an id and hand_type_valid 0 or 1; "
+                "use the official file"
+            )
+        cam_coord = world_to_camera(world.astype(np.float32), camrot, campos)
+        ids.append(str(ann["id"]))
+        joints.append(np.where(v[:, None], cam_coord.astype(np.float64), 0.0) / MM)
+        valid.append(v)
+        types.append(hand_type)
+        tvalid.append(bool(ann["hand_type_valid"]))
     if not ids:
         raise DatasetError(f"{data_json}: no annotations to evaluate")
+    if len(set(ids)) != len(ids):
+        raise DatasetError(f"{data_json}: annotation ids are not unique; use the official file")
     return InterHandGT(ids, np.stack(joints), np.stack(valid), types, np.array(tvalid))
 
 
@@ -96,7 +140,11 @@ def read_pred(path: str | Path, annot_ids: list[str]) -> tuple[np.ndarray, np.nd
         types = [data[a]["hand_type"] for a in annot_ids]
     except (KeyError, TypeError) as err:
         raise PredictionError(f"{path}: every entry needs 'joints3d' and 'hand_type' ({err!r})") from err
-    return as_points(joints, (NUM_IH_JOINTS, 3), f"{path}: joints3d"), as_points(types, (2,), f"{path}: hand_type")
+    labels = [f"annotation {a}" for a in annot_ids]
+    return (
+        as_points(joints, (NUM_IH_JOINTS, 3), f"{path}: joints3d", labels=labels),
+        as_points(types, (2,), f"{path}: hand_type", labels=labels),
+    )
 
 
 def _handedness_correct(gt_type: str, prob: np.ndarray) -> bool:

@@ -16,7 +16,6 @@ import numpy as np
 
 from smhr.errors import DatasetError, PredictionError
 
-NUM_VERTS = 778
 HO3D_EVAL_SIZES = {"ho3d-v2": 11524, "ho3d-v3": 20137}
 """Evaluation-split sizes hard-coded in HO3D's ``utils/vis_utils.py:db_size``."""
 FREIHAND_EVAL_SIZE = 3960
@@ -28,7 +27,7 @@ class MeshSet(NamedTuple):
 
     Attributes:
         joints: (N, 21, 3) metres, in the file's joint order and axes.
-        verts: (N, V, 3) metres.
+        verts: (N, V, 3) metres; V is the hand model's vertex count (778 for MANO).
     """
 
     joints: np.ndarray
@@ -57,8 +56,20 @@ def load_json(path: str | Path, error: type[Exception]) -> Any:
         raise error(f"{path}: not valid JSON ({err}); re-export the file") from err
 
 
+def _entry_shape(value: Any) -> tuple[int, ...] | None:
+    """Shape of one entry as a float array, or None when it is not numeric."""
+    try:
+        return np.asarray(value, dtype=np.float64).shape
+    except (ValueError, TypeError):
+        return None
+
+
 def as_points(
-    values: Any, tail: tuple[int | None, ...], where: str, error: type[Exception] = PredictionError
+    values: Any,
+    tail: tuple[int | None, ...],
+    where: str,
+    error: type[Exception] = PredictionError,
+    labels: list[str] | None = None,
 ) -> np.ndarray:
     """Converts nested lists to a float64 array of shape (N, *tail), checking shape and finiteness.
 
@@ -67,24 +78,37 @@ def as_points(
         tail: expected trailing shape; None matches any size (same for every sample).
         where: file and field for messages, e.g. ``"pred.json: xyz"``.
         error: the exception type to raise.
+        labels: (N,) names of the entries for messages (default ``index i``).
 
     Returns:
-        (N, *tail) float64 array.
+        (N, *tail) float64 array (null values read as NaN and are refused).
     """
+    want = "x".join("?" if t is None else str(t) for t in tail)
+
+    def name(i: int) -> str:
+        return labels[i] if labels is not None else f"index {i}"
+
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (ValueError, TypeError) as err:
-        shapes = sorted({np.shape(v) for v in values}, key=str) if isinstance(values, list) else []
+        shapes = [_entry_shape(v) for v in values] if isinstance(values, list) else []
+        seen = sorted({s for s in shapes if s is not None}, key=str)
+        fits = [s is not None and len(s) == len(tail) and all(t in (None, n) for t, n in zip(tail, s)) for s in shapes]
+        culprit = ""
+        if False in fits:
+            first = fits.index(False)
+            what = "no numeric values" if shapes[first] is None else f"shape {shapes[first]}"
+            culprit = f" ({name(first)} has {what})"
         raise error(
-            f"{where}: entries have different or non-numeric shapes {shapes[:4]}; "
-            f"every entry must be a {'x'.join('?' if t is None else str(t) for t in tail)} array"
+            f"{where}: entries have different or non-numeric shapes {seen[:4]}{culprit}; "
+            f"every entry must be a {want} array"
         ) from err
     if arr.ndim != len(tail) + 1 or any(t is not None and t != s for t, s in zip(tail, arr.shape[1:])):
-        want = "(N, " + ", ".join("*" if t is None else str(t) for t in tail) + ")"
-        raise error(f"{where}: wrong shape {arr.shape}, expected {want}; check the order of axes and points")
+        expected = "(N, " + ", ".join("*" if t is None else str(t) for t in tail) + ")"
+        raise error(f"{where}: wrong shape {arr.shape}, expected {expected}; check the order of axes and points")
     bad = ~np.isfinite(arr).reshape(arr.shape[0], -1).all(1)
     if bad.any():
-        raise error(f"{where}: NaN or inf in {int(bad.sum())} entries (first: index {int(np.argmax(bad))}); "
+        raise error(f"{where}: NaN or inf in {int(bad.sum())} entries (first: {name(int(np.argmax(bad)))}); "
                     "predict finite values for every sample")
     return arr
 
@@ -114,6 +138,9 @@ def read_mesh_pred(path: str | Path, num_samples: int) -> MeshSet:
 def read_mesh_gt(gt_dir: str | Path, set_name: str = "evaluation") -> MeshSet:
     """Reads ``<set>_xyz.json`` and ``<set>_verts.json`` (FreiHAND and HO3D evaluation ground truth).
 
+    The vertex count V is the ground truth's hand model's (778 for MANO, 756 for smhr's
+    procedural hand): any V is accepted as long as every sample has the same one.
+
     Args:
         gt_dir: directory holding the files (the official ``ref`` folder).
         set_name: file prefix, ``evaluation`` as the official scripts.
@@ -122,7 +149,7 @@ def read_mesh_gt(gt_dir: str | Path, set_name: str = "evaluation") -> MeshSet:
     xyz = load_json(gt_dir / f"{set_name}_xyz.json", DatasetError)
     verts = load_json(gt_dir / f"{set_name}_verts.json", DatasetError)
     joints = as_points(xyz, (21, 3), f"{gt_dir / f'{set_name}_xyz.json'}", DatasetError)
-    mesh = as_points(verts, (NUM_VERTS, 3), f"{gt_dir / f'{set_name}_verts.json'}", DatasetError)
+    mesh = as_points(verts, (None, 3), f"{gt_dir / f'{set_name}_verts.json'}", DatasetError)
     if len(joints) != len(mesh):
         raise DatasetError(f"{gt_dir}: {len(joints)} joint entries but {len(mesh)} mesh entries; the files must match")
     return MeshSet(joints, mesh)

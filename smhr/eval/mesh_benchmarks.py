@@ -1,4 +1,8 @@
-"""FreiHAND and HO3D (v2, v3): joints + 778-vertex meshes, as their official ``eval.py`` scores them.
+"""FreiHAND and HO3D (v2, v3): joints + meshes, as their official ``eval.py`` scores them.
+
+The ground truth's vertex count V is its hand model's (778 for MANO; smhr's procedural hand has
+its own): predictions with V vertices are meshes of the same topology, compared vertex to vertex,
+exactly as the official script compares MANO's 778 with 778.
 
 Official mode reproduces, per sample and then over the set:
 
@@ -56,7 +60,8 @@ def evaluate_mesh_benchmark(
         gt_joints: (N, J, 3) metres.
         gt_verts: (N, V, 3) metres.
         pred_joints: (N, J, 3) metres, same joint order as ``gt_joints``.
-        pred_verts: (N, W, 3) metres; W == V is a MANO mesh, otherwise the joints' trafo is used.
+        pred_verts: (N, W, 3) metres; W == V is the ground truth's topology, otherwise the joints'
+            trafo is used (official rule).
         mode: ``"official"`` (mirror-allowing alignment, official quirks) or ``"strict"``.
         scale_translation: also report HO3D's scale+translation aligned joint error (joints in
             HO3D order: index 0 wrist, 4 middle MCP).
@@ -71,10 +76,10 @@ def evaluate_mesh_benchmark(
     reflect = mode == "official"
     gt_joints, gt_verts = np.asarray(gt_joints, np.float64), np.asarray(gt_verts, np.float64)
     pred_joints, pred_verts = np.asarray(pred_joints, np.float64), np.asarray(pred_verts, np.float64)
-    is_mano = pred_verts.shape[1] == gt_verts.shape[1]
+    same_topology = pred_verts.shape[1] == gt_verts.shape[1]
 
     joints_al = align.align_w_scale(gt_joints, pred_joints, allow_reflection=reflect)
-    if is_mano:
+    if same_topology:
         verts_al = align.align_w_scale(gt_verts, pred_verts, allow_reflection=reflect)
     elif reflect:
         trafo = align.procrustes_trafo(gt_joints, pred_joints, allow_reflection=True)
@@ -85,7 +90,7 @@ def evaluate_mesh_benchmark(
     metrics: dict[str, float | int] = {"num_samples": int(gt_joints.shape[0])}
     per_sample: dict[str, np.ndarray] = {}
     sets = [("", gt_joints, pred_joints, "mpjpe"), ("pa_", gt_joints, joints_al, "mpjpe")]
-    if is_mano:
+    if same_topology:
         sets += [("", gt_verts, pred_verts, "mpvpe"), ("pa_", gt_verts, verts_al, "mpvpe")]
     if scale_translation:
         st = align.align_sc_tr(gt_joints, pred_joints, HO3D_ROOT, HO3D_SCALE_REF)
@@ -98,7 +103,7 @@ def evaluate_mesh_benchmark(
         kind = "" if what == "mpjpe" else "mesh_"
         metrics[f"auc_{prefix}{kind}0_50mm"] = m.auc
         per_sample[f"{prefix}{what}_mm"] = err.mean(1) * MM
-    if not is_mano:
+    if not same_topology:
         for prefix in ("", "pa_"):
             metrics[f"{prefix}mpvpe_mm"] = -1.0
             metrics[f"{prefix}mpvpe_median_mm"] = -1.0

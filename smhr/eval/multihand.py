@@ -5,31 +5,35 @@ each take the still-unmatched ground-truth hand that fits best, by box IoU (``>=
 the highest IoU wins) or by box-centre distance in pixels (``<= threshold``, the nearest wins).
 AP is COCO's 101-point interpolated average precision of the score-ranked list over all images.
 Handedness accuracy and 3D errors are taken over matched pairs of predictions scoring at least
-``min_score``; unmatched ground-truth hands are counted as misses and reported.
+``min_score`` (in [0, 1]); unmatched ground-truth hands are counted as misses and reported.
+``joints3d`` and ``verts`` are all-or-none per file; 3D metrics a file cannot give are reported
+as NaN (``null``), never computed over a subset of the hands.
 
 File format (JSON, both for ground truth and predictions; documented in docs/evaluation.md)::
 
     {"images": {"<image id>": [{"box": [x0, y0, x1, y1], "side": "left"|"right",
                                 "joints3d": 21 x 3 metres (OpenCV camera, OpenPose order),
                                 "verts": V x 3 metres (optional), "joints2d": 21 x 2 px (optional),
-                                "score": s (predictions only)}, ...]}}
+                                "score": s in [0, 1] (predictions only)}, ...]}}
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from smhr.errors import DatasetError, PredictionError
+from smhr.errors import ConfigError, DatasetError, PredictionError
 from smhr.eval.align import align_w_scale
 from smhr.eval.io import as_points, load_json
 from smhr.eval.metrics import point_errors
 from smhr.eval.result import Mode, ProtocolResult
 
 Criterion = Literal["iou", "centre"]
+CRITERIA: tuple[str, str] = ("iou", "centre")
 RECALL_POINTS = np.linspace(0.0, 1.0, 101)
 """COCO's recall sampling for interpolated AP."""
 MM = 1000.0
@@ -54,19 +58,60 @@ class HandRecord:
     score: float = 1.0
 
 
+OPTIONAL_ARRAYS = {"joints3d": (21, 3), "verts": (None, 3)}
+"""Per-hand arrays a file may give: for each, every hand of the file has it or none does."""
+
+
+def check_match_options(criterion: str, threshold: float, min_score: float) -> None:
+    """Refuses matching options that would make the detection metrics meaningless.
+
+    Raises:
+        ConfigError: unknown criterion; threshold not finite, outside (0, 1] for ``iou`` or not
+            > 0 pixels for ``centre``; ``min_score`` not finite or outside [0, 1].
+    """
+    if criterion not in CRITERIA:
+        raise ConfigError(f"match: {criterion!r} is not a matching criterion; use one of {CRITERIA}")
+    try:
+        threshold, min_score = float(threshold), float(min_score)
+    except (TypeError, ValueError):
+        raise ConfigError(f"match_threshold {threshold!r} / min_score {min_score!r}: give numbers") from None
+    if criterion == "iou" and not (math.isfinite(threshold) and 0.0 < threshold <= 1.0):
+        raise ConfigError(
+            f"match_threshold (--match-threshold): {threshold} is not an IoU; "
+            "with match iou give a number in (0, 1], e.g. 0.5"
+        )
+    if criterion == "centre" and not (math.isfinite(threshold) and threshold > 0.0):
+        raise ConfigError(
+            f"match_threshold (--match-threshold): {threshold} is not a distance; "
+            "with match centre give a finite number of pixels > 0"
+        )
+    if not (math.isfinite(min_score) and 0.0 <= min_score <= 1.0):
+        raise ConfigError(
+            f"min_score (--min-score): {min_score} is not a score; give a number in [0, 1] (0 keeps every prediction)"
+        )
+
+
 def read_hands(path: str | Path, is_pred: bool) -> dict[str, list[HandRecord]]:
-    """Reads the multi-hand JSON format; raises PredictionError/DatasetError naming the entry."""
+    """Reads the multi-hand JSON format; raises PredictionError/DatasetError naming the entry.
+
+    ``joints3d`` and ``verts`` are all-or-none per file: if any hand has one, every hand must,
+    so that 3D metrics are never computed over a silently smaller set of hands.
+    """
     error = PredictionError if is_pred else DatasetError
     data = load_json(path, error)
     if not isinstance(data, dict) or not isinstance(data.get("images"), dict):
         raise error(f"{path}: expected {{'images': {{image_id: [hand, ...]}}}}")
     out: dict[str, list[HandRecord]] = {}
+    have: dict[str, list[str]] = {key: [] for key in OPTIONAL_ARRAYS}
+    lack: dict[str, list[str]] = {key: [] for key in OPTIONAL_ARRAYS}
     for image_id, hands in sorted(data["images"].items()):
         where = f"{path}: images[{image_id!r}]"
         if not isinstance(hands, list):
             raise error(f"{where}: expected a list of hands")
         records = []
         for k, hand in enumerate(hands):
+            if not isinstance(hand, dict):
+                raise error(f"{where}[{k}]: expected an object with box, side{', score' if is_pred else ''}")
             try:
                 box = as_points([hand["box"]], (4,), f"{where}[{k}].box", error)[0]
                 side = hand["side"]
@@ -76,12 +121,20 @@ def read_hands(path: str | Path, is_pred: bool) -> dict[str, list[HandRecord]]:
                 raise error(f"{where}[{k}]: needs {need} ({err!r})") from err
             if side not in ("left", "right"):
                 raise error(f"{where}[{k}].side: {side!r} is not 'left' or 'right'")
-            if not np.isfinite(score):
-                raise error(f"{where}[{k}].score: not finite")
-            joints = as_points([hand["joints3d"]], (21, 3), f"{where}[{k}].joints3d", error)[0] if "joints3d" in hand else None
-            verts = as_points([hand["verts"]], (None, 3), f"{where}[{k}].verts", error)[0] if "verts" in hand else None
-            records.append(HandRecord(box, side, joints, verts, score))
+            if not (math.isfinite(score) and 0.0 <= score <= 1.0):
+                raise error(f"{where}[{k}].score: {score} is not a confidence in [0, 1]; write the detector's score")
+            arrays = {}
+            for key, tail in OPTIONAL_ARRAYS.items():
+                (have if key in hand else lack)[key].append(f"images[{image_id!r}][{k}]")
+                arrays[key] = as_points([hand[key]], tail, f"{where}[{k}].{key}", error)[0] if key in hand else None
+            records.append(HandRecord(box, side, arrays["joints3d"], arrays["verts"], score))
         out[str(image_id)] = records
+    for key in OPTIONAL_ARRAYS:
+        if have[key] and lack[key]:
+            raise error(
+                f"{path}: {lack[key][0]} has no '{key}' but {have[key][0]} has one ({len(lack[key])} of "
+                f"{len(have[key]) + len(lack[key])} hands lack it); give '{key}' for every hand or for none"
+            )
     return out
 
 
@@ -173,10 +226,25 @@ def evaluate(
         mode: Procrustes alignment for ``pa_*`` (official: mirror allowed; strict: det +1).
 
     Returns:
-        ``ap``, ``recall``, ``handedness_acc``, ``mpjpe_mm`` (wrist-relative), ``pa_mpjpe_mm``,
-        ``pa_mpvpe_mm`` (where both meshes exist), counts of ground truth, matches, misses and
-        false positives; one CSV row per matched hand.
+        ``ap``, ``recall``, ``num_gt_hands``, ``num_pred_hands``, ``num_matched`` and ``num_missed``
+        (detection: every matched prediction, so ``recall = num_matched / num_gt_hands``),
+        ``num_false_positive``, ``num_evaluated`` (matched pairs scoring >= ``min_score``), and over
+        those pairs ``handedness_acc``, ``mpjpe_mm`` (wrist-relative), ``pa_mpjpe_mm`` and
+        ``pa_mpvpe_mm``. 3D metrics need ``joints3d`` (``verts`` for ``pa_mpvpe_mm``) in both the
+        ground truth and the predictions; where either file has none, they are NaN (``null`` in the
+        metrics JSON: absent, never computed over a subset). One CSV row per evaluated pair.
+
+    Raises:
+        ConfigError: invalid matching options (:func:`check_match_options`).
+        PredictionError: predictions for unknown images; a matched pair whose meshes have
+            different vertex counts.
     """
+    check_match_options(criterion, threshold, min_score)
+    for hands, error, label in ((gt, DatasetError, "ground truth"), (pred, PredictionError, "predictions")):
+        for key in OPTIONAL_ARRAYS:
+            given = {getattr(h, key) is not None for image in hands.values() for h in image}
+            if len(given) == 2:
+                raise error(f"{label}: some hands have '{key}' and some do not; give it for every hand or for none")
     unknown = sorted(set(pred) - set(gt))
     if unknown:
         raise PredictionError(f"predictions for images not in the ground truth: {unknown[:3]}; check the image ids")
@@ -194,28 +262,40 @@ def evaluate(
                 ids.append(f"{image_id}:{g}")
     scores = np.concatenate(all_scores) if all_scores else np.zeros(0)
     tp = np.concatenate(all_tp) if all_tp else np.zeros(0, bool)
+    num_matched = int(tp.sum())
+    nan = float("nan")
     metrics: dict[str, float | int] = {
         "ap": average_precision(scores, tp, num_gt),
-        "recall": float(tp.sum() / num_gt) if num_gt else float("nan"),
+        "recall": num_matched / num_gt if num_gt else nan,
         "num_gt_hands": int(num_gt),
         "num_pred_hands": int(len(scores)),
-        "num_matched": len(pairs),
-        "num_missed": int(num_gt - len(pairs)),
-        "num_false_positive": int(len(scores) - tp.sum()),
-        "handedness_acc": float(np.mean([p.side == g.side for p, g in pairs])) if pairs else float("nan"),
+        "num_matched": num_matched,
+        "num_missed": int(num_gt - num_matched),
+        "num_false_positive": int(len(scores) - num_matched),
+        "num_evaluated": len(pairs),
+        "handedness_acc": float(np.mean([p.side == g.side for p, g in pairs])) if pairs else nan,
+        "mpjpe_mm": nan,
+        "pa_mpjpe_mm": nan,
+        "pa_mpvpe_mm": nan,
     }
     per_sample: dict[str, np.ndarray] = {"side_correct": np.array([float(p.side == g.side) for p, g in pairs])}
-    with3d = [(p, g) for p, g in pairs if p.joints3d is not None and g.joints3d is not None]
-    if len(with3d) == len(pairs) and pairs:
+    reflect = mode == "official"
+    if pairs and all(p.joints3d is not None and g.joints3d is not None for p, g in pairs):
         pj = np.stack([p.joints3d for p, _ in pairs])
         gj = np.stack([g.joints3d for _, g in pairs])
         rel = point_errors(gj - gj[:, :1], pj - pj[:, :1]).mean(1)
-        pa = point_errors(gj, align_w_scale(gj, pj, allow_reflection=mode == "official")).mean(1)
+        pa = point_errors(gj, align_w_scale(gj, pj, allow_reflection=reflect)).mean(1)
         metrics.update({"mpjpe_mm": float(rel.mean() * MM), "pa_mpjpe_mm": float(pa.mean() * MM)})
         per_sample.update({"mpjpe_mm": rel * MM, "pa_mpjpe_mm": pa * MM})
-        if all(p.verts is not None and g.verts is not None and p.verts.shape == g.verts.shape for p, g in pairs):
-            pv, gv = np.stack([p.verts for p, _ in pairs]), np.stack([g.verts for _, g in pairs])
-            pav = point_errors(gv, align_w_scale(gv, pv, allow_reflection=mode == "official")).mean(1)
-            metrics["pa_mpvpe_mm"] = float(pav.mean() * MM)
-            per_sample["pa_mpvpe_mm"] = pav * MM
+    if pairs and all(p.verts is not None and g.verts is not None for p, g in pairs):
+        for (p, g), sid in zip(pairs, ids):
+            if p.verts.shape != g.verts.shape:
+                raise PredictionError(
+                    f"hand {sid}: predicted mesh has {len(p.verts)} vertices, the ground truth's hand model "
+                    f"{len(g.verts)}; predict meshes of the ground truth's hand model or leave out 'verts'"
+                )
+        pv, gv = np.stack([p.verts for p, _ in pairs]), np.stack([g.verts for _, g in pairs])
+        pav = point_errors(gv, align_w_scale(gv, pv, allow_reflection=reflect)).mean(1)
+        metrics["pa_mpvpe_mm"] = float(pav.mean() * MM)
+        per_sample["pa_mpvpe_mm"] = pav * MM
     return ProtocolResult(metrics=metrics, per_sample=per_sample, sample_ids=ids)

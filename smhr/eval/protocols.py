@@ -6,14 +6,17 @@ readers and the pure scoring functions are importable on their own for use on ar
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from smhr.errors import DatasetError
+from smhr.errors import ConfigError, DatasetError
 from smhr.eval import interhand, multihand, rhd
 from smhr.eval.io import FREIHAND_EVAL_SIZE, HO3D_EVAL_SIZES, check_ho3d_axes, read_mesh_gt, read_mesh_pred
 from smhr.eval.mesh_benchmarks import evaluate_mesh_benchmark
-from smhr.eval.result import Mode, ProtocolResult
+from smhr.eval.result import MODES, Mode, ProtocolResult
+
+log = logging.getLogger(__name__)
 
 PROTOCOLS: tuple[str, ...] = ("freihand", "ho3d-v2", "ho3d-v3", "interhand", "rhd", "multihand")
 
@@ -26,8 +29,9 @@ class EvalOptions:
         mode: ``official`` (reproduce the official script, quirks included) or ``strict``
             (proper rotations, consistent transfers).
         match: multi-hand matching criterion, ``iou`` or ``centre``.
-        match_threshold: IoU (for ``iou``) or pixels (for ``centre``).
-        min_score: multi-hand predictions below this score are ignored for per-hand metrics.
+        match_threshold: IoU in (0, 1] (for ``iou``) or pixels > 0 (for ``centre``), finite.
+        min_score: multi-hand predictions below this score (in [0, 1]) are ignored for
+            per-hand metrics.
         progress: show progress bars.
     """
 
@@ -36,6 +40,17 @@ class EvalOptions:
     match_threshold: float = 0.5
     min_score: float = 0.0
     progress: bool = False
+
+    def __post_init__(self) -> None:
+        """Refuses options that would produce meaningless numbers (the CLI and the API alike).
+
+        Raises:
+            ConfigError: unknown mode or criterion, a non-finite or out-of-range threshold or
+                ``min_score`` (see :func:`smhr.eval.multihand.check_match_options`).
+        """
+        if self.mode not in MODES:
+            raise ConfigError(f"mode (--mode): {self.mode!r} is not an evaluation mode; use one of {MODES}")
+        multihand.check_match_options(self.match, self.match_threshold, self.min_score)
 
 
 def _interhand_gt_files(gt: Path) -> tuple[Path, Path, Path]:
@@ -65,6 +80,12 @@ def evaluate_files(protocol: str, pred: str | Path, gt: str | Path, options: Eva
         pred_set = read_mesh_pred(pred, len(gt_set.joints))
         if protocol != "freihand":
             check_ho3d_axes(pred_set, gt_set, pred)
+        gt_v, pred_v = gt_set.verts.shape[1], pred_set.verts.shape[1]
+        if pred_v != gt_v:
+            log.warning(
+                "%s: %d vertices per mesh, the ground truth's hand model has %d: mesh errors are reported as -1 "
+                "and vertices aligned by the joints' trafo (the official rule for other topologies)", pred, pred_v, gt_v,
+            )
         return evaluate_mesh_benchmark(
             gt_set.joints, gt_set.verts, pred_set.joints, pred_set.verts, mode=options.mode,
             scale_translation=protocol != "freihand", progress=options.progress,
@@ -75,7 +96,7 @@ def evaluate_files(protocol: str, pred: str | Path, gt: str | Path, options: Eva
         return interhand.evaluate(ih_gt, joints, hand_type)
     if protocol == "rhd":
         rhd_gt = rhd.read_gt(gt)
-        xyz, uv = rhd.read_pred(pred, len(rhd_gt.ids))
+        xyz, uv = rhd.read_pred(pred, len(rhd_gt.ids), rhd_gt.ids)
         return rhd.evaluate(rhd_gt, xyz, uv, mode=options.mode)
     if protocol == "multihand":
         return multihand.evaluate(

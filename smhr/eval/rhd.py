@@ -4,16 +4,21 @@ Reproduced from ``data/BinaryDbReader.py``, ``eval3d.py``, ``eval2d.py`` and
 ``utils/general.py:EvalUtil``:
 
 * the evaluated hand is the one with more pixels in the segmentation mask (labels 2-17 left,
-  18+ right; ties go to the right hand);
+  18+ right; ties go to the right hand): :func:`smhr.data.rhd.dominant_side`, the loader's rule;
 * keypoint 0 (the wrist) is replaced by the palm centre ``0.5 * (kp[0] + kp[12])`` (RHD order:
   12 is the middle finger's MCP), visible if either is; 2D labels are truncated to integers
-  first (the loader casts them to int32);
+  first (the loader casts them to int32). Joint order, label ranges and the annotation reader
+  are :mod:`smhr.data.rhd`'s;
 * 3D: ground truth relative to the palm; the prediction, relative to its own palm, is
   normalised by its middle MCP->PIP bone (RHD 12->11) and scaled by the ground truth's bone
   (the official network outputs normalised coordinates scaled by ``keypoint_scale``); all 21
   points count; ``get_measures(0.0, 0.050, 20)``; AUC 20-50 mm with the same sampling
   (``np.linspace(0.020, 0.050, 20)``);
-* 2D: pixels, visible points only, ``get_measures(0.0, 30.0, 20)``.
+* 2D (``eval2d.py``): pixels in RHD's 320 x 320 frame, visible points only, palm at index 0,
+  ``get_measures(0.0, 30.0, 20)``. ``eval2d.py`` itself runs its reader with
+  ``use_wrist_coord=True, scale_to_size=True`` (the wrist, in a 240 x 320 resized frame); its
+  docstring calls ``use_wrist_coord=False`` in the 320 x 320 frame the correct setting, which is
+  the one used here (the test port runs all settings).
 
 Strict mode skips the ground-truth bone rescaling (predictions are used in metres as given).
 
@@ -24,24 +29,26 @@ is optional.
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from PIL import Image
 
+from smhr.data.imageio import read_gray
+from smhr.data.rhd import HAND_OFFSET, RHD_MIDDLE_MCP, RHD_MIDDLE_PIP, dominant_side, read_annotations
+from smhr.data.rhd import RHD_TO_OPENPOSE as _ONE_HAND_RHD_TO_OPENPOSE
 from smhr.errors import DatasetError, PredictionError
 from smhr.eval.io import as_points, load_json
 from smhr.eval.metrics import eval_util_measures, point_errors
 from smhr.eval.result import Mode, ProtocolResult
+from smhr.hand.joints import NUM_JOINTS
 
-RHD_TO_OPENPOSE = np.array([0] + [1 + 4 * f + (3 - k) for f in range(5) for k in range(4)], dtype=np.int64)
+RHD_TO_OPENPOSE = _ONE_HAND_RHD_TO_OPENPOSE
 """Gather indices: ``x_openpose = x_rhd[..., RHD_TO_OPENPOSE, :]`` (RHD lists each finger tip first)."""
 OPENPOSE_TO_RHD = np.argsort(RHD_TO_OPENPOSE)
 """Gather indices: ``x_rhd = x_openpose[..., OPENPOSE_TO_RHD, :]``."""
-PALM_PARTNER, BONE_CHILD = 12, 11
-"""RHD indices: palm = mean of wrist (0) and middle MCP (12); the scale bone is 12 -> 11."""
+PALM_PARTNER, BONE_CHILD = RHD_MIDDLE_MCP, RHD_MIDDLE_PIP
+"""RHD indices: palm = mean of wrist (0) and middle MCP (12); the scale bone is MCP 12 -> PIP 11."""
 MM = 1000.0
 
 
@@ -69,48 +76,56 @@ def with_palm(points: np.ndarray) -> np.ndarray:
 
 
 def read_gt(gt_dir: str | Path) -> RhdGT:
-    """Reads ``anno_evaluation.pickle`` and the ``mask/%05d.png`` images of RHD's evaluation split."""
+    """Reads ``anno_evaluation.pickle`` and the ``mask/%05d.png`` images of RHD's evaluation split.
+
+    Raises:
+        DatasetError: naming the file (and sample): a missing or malformed annotation, a mask
+            that is missing or not an image.
+    """
     gt_dir = Path(gt_dir)
     path = gt_dir / "anno_evaluation.pickle"
     if not path.is_file():
         raise DatasetError(f"{path}: not found; pass --gt RHD_published_v2/evaluation")
-    try:
-        with open(path, "rb") as handle:
-            anno = pickle.load(handle)
-        ids = sorted(int(k) for k in anno)
-        xyz42 = np.stack([np.asarray(anno[i]["xyz"], np.float64) for i in ids])
-        uv_vis = np.stack([np.asarray(anno[i]["uv_vis"], np.float64) for i in ids])
-    except (pickle.UnpicklingError, KeyError, ValueError, TypeError, EOFError) as err:
-        raise DatasetError(f"{path}: malformed RHD annotation ({err!r}); use the official file") from err
-    if xyz42.shape[1:] != (42, 3) or uv_vis.shape[1:] != (42, 3):
-        raise DatasetError(f"{path}: expected 42 keypoints per sample with xyz and uv_vis")
-    left = np.empty(len(ids), dtype=bool)
+    anno = read_annotations(path, "evaluation")
+    ids = list(anno)
+    xyz42 = np.stack([anno[i]["xyz"] for i in ids])
+    uv_vis = np.stack([anno[i]["uv_vis"] for i in ids])
+    offset = np.empty(len(ids), dtype=np.int64)
     for n, i in enumerate(ids):
         mask_path = gt_dir / "mask" / f"{i:05d}.png"
-        if not mask_path.is_file():
-            raise DatasetError(f"{mask_path}: missing; the evaluated hand is chosen from the mask")
-        mask = np.asarray(Image.open(mask_path))
-        left[n] = np.sum((mask > 1) & (mask < 18)) > np.sum(mask > 17)
-    pick = np.where(left[:, None], 0, 21) + np.arange(21)[None]
+        labels = read_gray(mask_path, "extract RHD's mask folder: the evaluated hand is chosen from it")
+        offset[n] = HAND_OFFSET[dominant_side(labels)]
+    pick = offset[:, None] + np.arange(NUM_JOINTS)[None]
     rows = np.arange(len(ids))[:, None]
     uv = np.trunc(uv_vis[..., :2]).astype(np.int32).astype(np.float64)
-    vis = uv_vis[..., 2] > 0
+    vis = uv_vis[..., 2] != 0
     vis21 = vis[rows, pick]
     vis21[:, 0] = vis21[:, 0] | vis21[:, PALM_PARTNER]
-    return RhdGT(ids, with_palm(xyz42[rows, pick]), with_palm(uv[rows, pick]), vis21)
+    xyz = xyz42.astype(np.float32).astype(np.float64)  # the official binary stores float32
+    return RhdGT(ids, with_palm(xyz[rows, pick]), with_palm(uv[rows, pick]), vis21)
 
 
-def read_pred(path: str | Path, num_samples: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """Reads ``{"xyz": ..., "uv": ...}`` (OpenPose order); returns RHD order with the palm at 0."""
+def read_pred(
+    path: str | Path, num_samples: int, sample_ids: list[int] | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Reads ``{"xyz": ..., "uv": ...}`` (OpenPose order); returns RHD order with the palm at 0.
+
+    Args:
+        path: the prediction file.
+        num_samples: rows it must have (one per evaluation sample).
+        sample_ids: the ground truth's sample ids, to name a bad row in messages.
+    """
     data = load_json(path, PredictionError)
     if not isinstance(data, dict) or "xyz" not in data:
         raise PredictionError(f"{path}: expected a JSON object with 'xyz' (and optionally 'uv')")
     for key in ("xyz", "uv"):
         if key in data and (not isinstance(data[key], list) or len(data[key]) != num_samples):
             raise PredictionError(f"{path}: '{key}' needs {num_samples} entries (one per evaluation sample)")
-    xyz = with_palm(as_points(data["xyz"], (21, 3), f"{path}: xyz")[:, OPENPOSE_TO_RHD])
-    uv = with_palm(as_points(data["uv"], (21, 2), f"{path}: uv")[:, OPENPOSE_TO_RHD]) if "uv" in data else None
-    return xyz, uv
+    labels = [f"row {n} (sample {i})" for n, i in enumerate(sample_ids)] if sample_ids is not None else None
+    xyz = with_palm(as_points(data["xyz"], (21, 3), f"{path}: xyz", labels=labels)[:, OPENPOSE_TO_RHD])
+    if "uv" not in data:
+        return xyz, None
+    return xyz, with_palm(as_points(data["uv"], (21, 2), f"{path}: uv", labels=labels)[:, OPENPOSE_TO_RHD])
 
 
 def evaluate(gt: RhdGT, pred_xyz: np.ndarray, pred_uv: np.ndarray | None, mode: Mode = "official") -> ProtocolResult:

@@ -110,3 +110,85 @@ def write_interhand_fixture(
     Path(f"{prefix}_joint_3d.json").write_text(json.dumps(joints3d))
     Path(f"{prefix}_MANO_NeuralAnnot.json").write_text(json.dumps({"0": {}}))
     return InterHandFixture(root, all_hands, all_valid, Ks)
+
+
+def _edit_json(path: Path, edit) -> None:
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))  # json writes NaN as the literal NaN, as a broken export would
+
+
+def _set_hand_type(value):
+    def edit(data):
+        data["annotations"][2]["hand_type"] = value
+
+    return "data", edit
+
+
+def _world(frame: int, change):
+    def edit(data):
+        change(data["0"][str(frame)])
+
+    return "joint_3d", edit
+
+
+def _set_point(frame: int, joint: int, value):
+    def change(entry):
+        entry["world_coord"][joint] = value
+
+    return _world(frame, change)
+
+
+INTERHAND_CORRUPTIONS = {
+    # name: ((file kind, edit of the parsed JSON), message the DatasetError must contain)
+    "world_coord_21_joints": (
+        _world(1000, lambda e: e.update(world_coord=e["world_coord"][:21])),
+        r"joint_3d.json: capture 0 frame 1000 world_coord has shape \(21, 3\), expected \(42, 3\)",
+    ),
+    "world_coord_nan": (
+        _set_point(1002, 0, [float("nan"), 0.0, 0.0]),
+        r"joint_3d.json: capture 0 frame 1002 world_coord joint 0 is NaN or null but marked valid",
+    ),
+    "world_coord_null": (
+        _set_point(1001, 25, [None, None, None]),
+        r"joint_3d.json: capture 0 frame 1001 world_coord joint 25 is NaN or null but marked valid",
+    ),
+    "world_coord_text": (
+        _set_point(1000, 3, ["a", "b", "c"]),
+        r"joint_3d.json: no numeric world_coord for capture 0 frame 1000",
+    ),
+    "world_coord_missing": (
+        _world(1003, lambda e: e.pop("world_coord")),
+        r"joint_3d.json: no numeric world_coord for capture 0 frame 1003",
+    ),
+    "hand_type_null": (_set_hand_type(None), r"data.json: annotation 2 has hand_type None, not one of"),
+    "hand_type_unknown": (_set_hand_type("both"), r"data.json: annotation 2 has hand_type 'both', not one of"),
+    "hand_type_list": (_set_hand_type(["right"]), r"data.json: annotation 2 has hand_type \['right'\], not one of"),
+    "joint_valid_21": (
+        ("data", lambda d: d["annotations"][0].update(joint_valid=[[1]] * 21)),
+        r"data.json: annotation 0 has no \(42, 1\) numeric joint_valid",
+    ),
+    "joint_valid_null": (
+        ("data", lambda d: d["annotations"][1]["joint_valid"].__setitem__(4, [None])),
+        r"data.json: annotation 1 has no \(42, 1\) numeric joint_valid",
+    ),
+}
+"""Corruptions of the official annotation files (written into the fixture's JSON) and the error
+each must raise, in the loader and in the evaluation protocol alike."""
+
+
+def corrupt_interhand(root: Path, split: str, name: str) -> None:
+    """Applies ``INTERHAND_CORRUPTIONS[name]`` to the fixture written under ``root``."""
+    (kind, edit), _ = INTERHAND_CORRUPTIONS[name]
+    _edit_json(Path(root) / "annotations" / split / f"InterHand2.6M_{split}_{kind}.json", edit)
+
+
+NAN_ON_INVALID_JOINT = (1002, 1)
+"""(frame, InterHand joint) of a joint marked invalid in the fixture (annotation 2's right thumb3)."""
+
+
+def nan_on_invalid_joint(root: Path, split: str) -> None:
+    """Writes NaN on a joint the fixture marks invalid: allowed (the official code masks it)."""
+    frame, joint = NAN_ON_INVALID_JOINT
+    kind, edit = _set_point(frame, joint, [float("nan")] * 3)
+    _edit_json(Path(root) / "annotations" / split / f"InterHand2.6M_{split}_{kind}.json", edit)

@@ -76,3 +76,60 @@ def write_rhd_fixture(root: Path, split: str = "training", seed: int = 0) -> RHD
     with open(root / split / f"anno_{split}.pickle", "wb") as handle:
         pickle.dump(anno, handle, protocol=2)
     return RHDFixture(root, hands, vis, dominant, Ks)
+
+
+def _edit_anno(root: Path, split: str, edit) -> None:
+    path = Path(root) / split / f"anno_{split}.pickle"
+    anno = pickle.loads(path.read_bytes())
+    anno = edit(anno) or anno
+    path.write_bytes(pickle.dumps(anno, protocol=2))
+
+
+def _field(sid: int, key: str, value):
+    def edit(anno):
+        if value is None:
+            del anno[sid][key]
+        else:
+            anno[sid][key] = value(anno[sid][key])
+
+    return edit
+
+
+def _nan_at(array):
+    out = np.array(array, np.float32)
+    out[3, 0] = np.nan
+    return out
+
+
+def _mask_file(sid: int, write):
+    def corrupt(root: Path, split: str) -> None:
+        write(Path(root) / split / "mask" / f"{sid:05d}.png")
+
+    return corrupt
+
+
+def _anno(edit):
+    return lambda root, split: _edit_anno(root, split, edit)
+
+
+RHD_CORRUPTIONS = {
+    # name: (corrupt(root, split), message the DatasetError must contain)
+    "mask_text_file": (
+        _mask_file(1, lambda p: p.write_text("not an image\n")),
+        r"mask/00001\.png: unreadable or corrupt image",
+    ),
+    "mask_missing": (_mask_file(2, lambda p: p.unlink()), r"mask/00002\.png: image file not found"),
+    "xyz_21_keypoints": (_anno(_field(1, "xyz", lambda a: a[:21])), r"sample 1: 'xyz' has shape \(21, 3\)"),
+    "uv_vis_nan": (_anno(_field(0, "uv_vis", _nan_at)), r"sample 0: 'uv_vis' has shape \(42, 3\) .*non-finite"),
+    "xyz_text": (_anno(_field(2, "xyz", lambda a: "xyz")), r"sample 2: 'xyz' is not numeric"),
+    "K_missing": (_anno(_field(2, "K", None)), r"sample 2: key 'K' missing"),
+    "sample_not_a_dict": (_anno(lambda a: a.update({1: [1, 2, 3]})), r"sample 1: not a dict"),
+    "string_sample_id": (_anno(lambda a: a.update({"7": a[0]})), r"sample id '7' is not an integer"),
+    "not_a_dict": (_anno(lambda a: list(a.values())), r"expected a non-empty dict of sample id"),
+    "pickle_is_text": (
+        lambda root, split: (Path(root) / split / f"anno_{split}.pickle").write_text("xyz: 1\n"),
+        r"anno_\w+\.pickle: ",  # the reader's own wording (a restricted unpickler) may change
+    ),
+}
+"""Corruptions of RHD's official files (the pickle and the part masks) and the error each must
+raise, in the loader and in the evaluation protocol alike."""

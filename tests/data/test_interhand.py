@@ -5,7 +5,13 @@ from torch.testing import assert_close
 
 from smhr.data.interhand import INTERHAND_TO_OPENPOSE, InterHand
 from smhr.errors import DatasetError
-from tests.data.fixtures_interhand import SKELETON, write_interhand_fixture
+from tests.data.fixtures_interhand import (
+    INTERHAND_CORRUPTIONS,
+    SKELETON,
+    corrupt_interhand,
+    nan_on_invalid_joint,
+    write_interhand_fixture,
+)
 
 
 def _t(x):
@@ -58,3 +64,23 @@ def test_errors_name_the_file(tmp_path):
     (tmp_path / "annotations" / "train" / "InterHand2.6M_train_data.json").write_text('{"images": []}')
     with pytest.raises(DatasetError, match="train_data.json: expected a COCO dict"):
         InterHand(fx.root, "train")
+
+
+@pytest.mark.parametrize("name", sorted(INTERHAND_CORRUPTIONS))
+def test_corrupt_annotations_name_the_file_and_entry(tmp_path, name):
+    write_interhand_fixture(tmp_path, "train")
+    corrupt_interhand(tmp_path, "train", name)
+    with pytest.raises(DatasetError, match=INTERHAND_CORRUPTIONS[name][1]):
+        ds = InterHand(tmp_path, "train")
+        for i in range(len(ds)):
+            ds[i]
+
+
+def test_nan_on_an_invalid_joint_is_masked_not_refused(tmp_path):
+    fx = write_interhand_fixture(tmp_path, "train")
+    nan_on_invalid_joint(tmp_path, "train")
+    hand = InterHand(tmp_path, "train")[2].hands[0]
+    assert hand.side == "right" and not hand.joints3d_valid[3]
+    assert np.isfinite(hand.joints3d).all()
+    ok = fx.valid[2]["right"]
+    assert_close(_t(hand.joints3d[ok]), _t(fx.hands[2]["right"][ok]), atol=1e-6, rtol=0)

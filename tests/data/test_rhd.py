@@ -7,7 +7,7 @@ from torch.testing import assert_close
 
 from smhr.data.rhd import RHD, RHD_TO_OPENPOSE
 from smhr.errors import DatasetError
-from tests.data.fixtures_rhd import OPENPOSE, RHD_ORDER, write_rhd_fixture
+from tests.data.fixtures_rhd import OPENPOSE, RHD_CORRUPTIONS, RHD_ORDER, write_rhd_fixture
 
 
 def _t(x):
@@ -63,3 +63,26 @@ def test_errors_name_the_file(tmp_path):
     path.write_bytes(pickle.dumps(anno))
     with pytest.raises(DatasetError, match="sample 2: key 'K' missing"):
         RHD(tmp_path, "training")
+
+
+@pytest.mark.parametrize("name", sorted(RHD_CORRUPTIONS))
+def test_corrupt_files_name_the_file_and_entry(tmp_path, name):
+    write_rhd_fixture(tmp_path, "training")
+    corrupt, message = RHD_CORRUPTIONS[name]
+    corrupt(tmp_path, "training")
+    with pytest.raises(DatasetError, match=message):
+        ds = RHD(tmp_path, "training")
+        for i in range(len(ds)):
+            ds[i]
+
+
+def test_dominant_rule_and_joint_names_are_the_protocols():
+    from smhr.data import rhd as data_rhd
+    from smhr.eval import rhd as eval_rhd
+
+    assert eval_rhd.RHD_TO_OPENPOSE is data_rhd.RHD_TO_OPENPOSE
+    assert (eval_rhd.PALM_PARTNER, eval_rhd.BONE_CHILD) == (12, 11)  # RHD's middle MCP and PIP
+    labels = np.array([[2, 17, 18], [33, 40, 1]], np.uint8)  # 2 left, 3 right (40 counts as right officially)
+    assert data_rhd.dominant_side(labels) == "right"
+    assert data_rhd.dominant_side(np.array([[2, 17, 1]], np.uint8)) == "left"
+    assert data_rhd.dominant_side(np.array([[2, 18]], np.uint8)) == "right"  # ties go right

@@ -6,6 +6,10 @@ and an ``EvalUtil`` class kept as the official one (lists per keypoint). Sources
 lmb-freiburg/freihand ``eval.py`` + ``utils/eval_util.py``; shreyashampali/ho3d ``eval.py``;
 facebookresearch/InterHand2.6M ``data/InterHand2.6M/dataset.py:evaluate``; lmb-freiburg/hand3d
 ``eval2d.py``, ``eval3d.py``, ``data/BinaryDbReader.py``.
+
+One change to the FreiHAND/HO3D loop: the official script sizes its mesh accumulators
+``EvalUtil(num_kp=778)``; here they take the ground truth's vertex count, so the port also
+covers the procedural hand's 756-vertex meshes (identical for 778).
 """
 
 from __future__ import annotations
@@ -115,7 +119,8 @@ def align_sc_tr(mtx1, mtx2):
 def freihand_ho3d_eval(xyz_list, verts_list, pred, ho3d=False):
     """The main loop of FreiHAND/HO3D ``eval.py``; returns the numbers it writes to scores.txt (metres)."""
     eval_xyz, eval_xyz_al, eval_xyz_st = EvalUtil(), EvalUtil(), EvalUtil()
-    eval_mesh, eval_mesh_al = EvalUtil(num_kp=778), EvalUtil(num_kp=778)
+    num_verts = len(verts_list[0])
+    eval_mesh, eval_mesh_al = EvalUtil(num_kp=num_verts), EvalUtil(num_kp=num_verts)
     f_score, f_score_aligned = [], []
     f_threshs = [0.005, 0.015]
     shape_is_mano = None
@@ -200,8 +205,12 @@ def interhand_evaluate(gt_joints, joint_valid, gt_hand_type, hand_type_valid, pr
     }
 
 
-def rhd_eval3d(gt_xyz21_palm, pred_xyz21_palm):
-    """hand3d ``eval3d.py``: gt centred at the palm, prediction normalised and scaled by gt's bone."""
+def rhd_eval3d(gt_xyz21_palm, pred_xyz21_palm, val_min=0.0, val_max=0.050, steps=20):
+    """hand3d ``eval3d.py``: gt centred at the palm, prediction normalised and scaled by gt's bone.
+
+    The official script calls ``get_measures(0.0, 0.050, 20)``; other ranges (the papers'
+    20-50 mm) are the same accumulator read with other arguments.
+    """
     util = EvalUtil()
     for gt, pred in zip(gt_xyz21_palm, pred_xyz21_palm):
         rel = gt - gt[0, :]
@@ -209,4 +218,55 @@ def rhd_eval3d(gt_xyz21_palm, pred_xyz21_palm):
         p = pred - pred[0, :]
         p = p / np.sqrt(np.sum(np.square(p[12, :] - p[11, :])))
         util.feed(rel, np.ones_like(rel[:, 0]), p * scale)
-    return util.get_measures(0.0, 0.050, 20)
+    return util.get_measures(val_min, val_max, steps)
+
+
+def rhd_binary_reader_uv21(uv_vis42, hand_parts_mask, use_wrist_coord=False, scale_to_size=False):
+    """The 2D part of hand3d ``BinaryDbReader.get`` for one record (no crop, no noise).
+
+    uv stored as float32 and cast to int32 (truncation), palm coordinates unless
+    ``use_wrist_coord``, the dominant hand from the part mask (left if it has more pixels),
+    and with ``scale_to_size`` the record resized from 320 x 320 to 240 x 320 (v scaled by 0.75).
+    """
+    num_kp = 42
+    keypoint_uv = np.asarray(uv_vis42[:, :2], np.float32).reshape(num_kp, 2).astype(np.int32).astype(np.float32)
+    if not use_wrist_coord:
+        palm_coord_uv_l = np.expand_dims(0.5 * (keypoint_uv[0, :] + keypoint_uv[12, :]), 0)
+        palm_coord_uv_r = np.expand_dims(0.5 * (keypoint_uv[21, :] + keypoint_uv[33, :]), 0)
+        keypoint_uv = np.concatenate([palm_coord_uv_l, keypoint_uv[1:21, :], palm_coord_uv_r, keypoint_uv[-20:, :]], 0)
+    keypoint_vis = np.asarray(uv_vis42[:, 2]).astype(np.uint8).astype(bool)
+    if not use_wrist_coord:
+        palm_vis_l = np.expand_dims(np.logical_or(keypoint_vis[0], keypoint_vis[12]), 0)
+        palm_vis_r = np.expand_dims(np.logical_or(keypoint_vis[21], keypoint_vis[33]), 0)
+        keypoint_vis = np.concatenate([palm_vis_l, keypoint_vis[1:21], palm_vis_r, keypoint_vis[-20:]], 0)
+    hand_parts_mask = np.asarray(hand_parts_mask).astype(np.int32)
+    one_map, zero_map = np.ones_like(hand_parts_mask), np.zeros_like(hand_parts_mask)
+    cond_l = np.logical_and(np.greater(hand_parts_mask, one_map), np.less(hand_parts_mask, one_map * 18))
+    cond_r = np.greater(hand_parts_mask, one_map * 17)
+    num_px_left_hand = np.sum(np.where(cond_l, one_map, zero_map))
+    num_px_right_hand = np.sum(np.where(cond_r, one_map, zero_map))
+    cond_left = num_px_left_hand > num_px_right_hand
+    keypoint_vis21 = keypoint_vis[:21] if cond_left else keypoint_vis[-21:]
+    keypoint_uv21 = keypoint_uv[:21, :] if cond_left else keypoint_uv[-21:, :]
+    if scale_to_size:
+        s = hand_parts_mask.shape
+        scale = (240 / float(s[0]), 320 / float(s[1]))
+        keypoint_uv21 = np.stack([keypoint_uv21[:, 0] * scale[1], keypoint_uv21[:, 1] * scale[0]], 1)
+    return keypoint_uv21, keypoint_vis21
+
+
+def rhd_eval2d(uv_vis42_list, masks, pred_uv21_list, use_wrist_coord=False, scale_to_size=False):
+    """hand3d ``eval2d.py``'s loop: feed each record's (uv21, vis21) and the predicted 21 points
+    (RHD order, in the reader's frame), then ``get_measures(0.0, 30.0, 20)``.
+
+    ``eval2d.py`` runs the reader with ``use_wrist_coord=True, scale_to_size=True``; the defaults
+    here are the setting its docstring calls correct (palm, RHD's own 320 x 320 frame).
+    """
+    util = EvalUtil()
+    for uv_vis42, mask, coord_uv_pred in zip(uv_vis42_list, masks, pred_uv21_list):
+        kp_uv21_gt, kp_vis = rhd_binary_reader_uv21(uv_vis42, mask, use_wrist_coord, scale_to_size)
+        kp_uv21_gt = np.squeeze(kp_uv21_gt)
+        kp_vis = np.squeeze(kp_vis)
+        scale2orig_res = 1.0
+        util.feed(kp_uv21_gt / scale2orig_res, kp_vis, np.asarray(coord_uv_pred) / scale2orig_res)
+    return util.get_measures(0.0, 30.0, 20)

@@ -17,6 +17,7 @@ from smhr.eval.protocols import EvalOptions, evaluate_files
 from smhr.eval.submission import write_freihand, write_ho3d
 from smhr.hand.conventions import OPENGL_TO_OPENCV
 from smhr.hand.joints import HO3D_TO_OPENPOSE
+from tests.eval import official_reference as ref
 from tests.eval.conftest import hand_like, write_json
 
 pytestmark = pytest.mark.pipeline
@@ -79,13 +80,15 @@ def test_freihand_submission_round_trip(tmp_path, mesh_set):
         (lambda p: [[x[:20] for x in p[0]], p[1]], r"wrong shape \(12, 20, 3\)"),
         (lambda p: [p[0][:1] + [[[float("nan")] * 3] * 21] + p[0][2:], p[1]], "NaN or inf in 1 entries .first: index 1"),
         (lambda p: [p[0][:1] + [x[:20] for x in p[0][1:2]] + p[0][2:], p[1]], "different or non-numeric shapes"),
+        (lambda p: [p[0][:2] + [[[None] * 3] * 21] + p[0][3:], p[1]], "NaN or inf in 1 entries .first: index 2"),
+        (lambda p: [p[0], p[1][:3] + [v[:700] for v in p[1][3:4]] + p[1][4:]], "verts_list: entries have different"),
     ],
 )
 def test_bad_predictions_name_the_problem(tmp_path, freihand_files, mutate, message):
     gt_dir, pred = freihand_files
     bad = mutate(json.loads(pred.read_text()))
     bad_path = tmp_path / "bad.json"
-    bad_path.write_text(json.dumps(bad).replace("NaN", "NaN"))
+    bad_path.write_text(json.dumps(bad))  # Python's json writes and reads NaN as the literal NaN
     with pytest.raises(PredictionError, match=message):
         evaluate_files("freihand", bad_path, gt_dir)
     out = tmp_path / "never.json"
@@ -157,3 +160,86 @@ def test_multihand_cli(tmp_path, rng):
     assert m["mpjpe_mm"] == pytest.approx(0.0, abs=1e-9) and m["pa_mpjpe_mm"] == pytest.approx(0.0, abs=1e-4)  # the official 1e-8 norm guard
     res = evaluate_files("multihand", pred_path, gt_path, EvalOptions(match="iou", match_threshold=0.5))
     assert res.metrics["ap"] == pytest.approx(51 / 101)
+
+
+def test_procedural_hand_ground_truth_is_evaluable(tmp_path, rng):
+    """Our synthetic set's 756-vertex meshes: evaluated like MANO's 778 with 778 (issue §3)."""
+    gj, pj = hand_like(rng, 5, 21, noise=0.008)
+    gv, pv = hand_like(rng, 5, 756, noise=0.004)
+    gt_dir = tmp_path / "synth"
+    write_json(gt_dir / "evaluation_xyz.json", gj.tolist())
+    write_json(gt_dir / "evaluation_verts.json", gv.tolist())
+    pred = write_json(tmp_path / "pred.json", [pj.tolist(), pv.tolist()])
+    out = tmp_path / "m.json"
+    assert run_cli("freihand", pred, gt_dir, out) == 0
+    m = json.loads(out.read_text())
+    off = ref.freihand_ho3d_eval(gj, gv, [pj, pv])
+    assert m["pa_mpvpe_mm"] == pytest.approx(off["mesh_al"][0] * 1000, abs=1e-6)
+    assert m["f15"] == pytest.approx(off["f_al"][1], abs=1e-6)
+    other = write_json(tmp_path / "pred778.json", [pj.tolist(), hand_like(rng, 5, 778)[1].tolist()])
+    assert run_cli("freihand", other, gt_dir, out) == 0  # another topology: the official -1 rule
+    assert json.loads(out.read_text())["pa_mpvpe_mm"] == -1.0
+
+
+def test_strict_mode_through_the_cli(tmp_path, freihand_files, mesh_set):
+    gj, gv, _, _ = mesh_set
+    gt_dir, _ = freihand_files
+    mirrored = write_json(tmp_path / "mirror.json", [(gj * [-1.0, 1, 1]).tolist(), (gv * [-1.0, 1, 1]).tolist()])
+    official, strict = tmp_path / "official.json", tmp_path / "strict.json"
+    assert run_cli("freihand", mirrored, gt_dir, official) == 0
+    assert run_cli("freihand", mirrored, gt_dir, strict, "--mode", "strict") == 0
+    m_off, m_strict = json.loads(official.read_text()), json.loads(strict.read_text())
+    assert m_off["mode"] == "official" and m_strict["mode"] == "strict"
+    assert m_off["pa_mpjpe_mm"] < 1e-3 and m_off["f5"] == 1.0  # the official alignment accepts the mirror
+    assert m_strict["pa_mpjpe_mm"] > 5.0 and m_strict["f5"] < 1.0  # a proper rotation cannot undo it
+    assert m_off["mpjpe_mm"] == m_strict["mpjpe_mm"]  # only the alignment differs
+
+
+def _multihand_files(tmp_path, rng, with_3d=True):
+    joints, _ = hand_like(rng, 2, 21, noise=0.0)
+    extra = [{"joints3d": joints[k].tolist()} if with_3d else {} for k in range(2)]
+    gt = {"images": {"img0": [{"box": [0, 0, 10, 10], "side": "left", **extra[0]},
+                              {"box": [20, 0, 30, 10], "side": "right", **extra[1]}]}}
+    pred = {"images": {"img0": [{"box": [0, 0, 10, 10], "side": "left", "score": 0.9, **extra[0]},
+                                {"box": [20, 0, 30, 10], "side": "left", "score": 0.3, **extra[1]}]}}
+    return write_json(tmp_path / "gt.json", gt), write_json(tmp_path / "pred.json", pred)
+
+
+def test_min_score_through_the_cli(tmp_path, rng):
+    gt_path, pred_path = _multihand_files(tmp_path, rng)
+    out = tmp_path / "m.json"
+    assert run_cli("multihand", pred_path, gt_path, out) == 0
+    every = json.loads(out.read_text())
+    assert run_cli("multihand", pred_path, gt_path, out, "--min-score", "0.5") == 0
+    high = json.loads(out.read_text())
+    assert every["num_evaluated"] == 2 and every["handedness_acc"] == 0.5
+    assert high["num_evaluated"] == 1 and high["handedness_acc"] == 1.0
+    assert high["recall"] == every["recall"] == 1.0 and high["num_missed"] == 0  # detection ignores min_score
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--match-threshold", "nan"], "nan is not an IoU"),
+        (["--match-threshold", "1.5"], "1.5 is not an IoU"),
+        (["--match", "centre", "--match-threshold", "inf"], "inf is not a distance"),
+        (["--min-score", "inf"], "inf is not a score"),
+        (["--min-score", "-1"], "-1.0 is not a score"),
+    ],
+)
+def test_cli_refuses_meaningless_options(tmp_path, rng, capsys, flags, message):
+    gt_path, pred_path = _multihand_files(tmp_path, rng)
+    out = tmp_path / "m.json"
+    assert run_cli("multihand", pred_path, gt_path, out, *flags) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_multihand_without_3d_reports_3d_metrics_as_absent(tmp_path, rng):
+    gt_path, pred_path = _multihand_files(tmp_path, rng, with_3d=False)
+    out = tmp_path / "m.json"
+    assert run_cli("multihand", pred_path, gt_path, out) == 0
+    m = json.loads(out.read_text())
+    assert m["mpjpe_mm"] is None and m["pa_mpjpe_mm"] is None and m["pa_mpvpe_mm"] is None
+    assert m["num_evaluated"] == 2

@@ -44,3 +44,33 @@ def test_optimality_against_perturbation():
         dR = Rotation.from_rotvec(rng.normal(size=3) * 0.05).as_matrix()
         moved = T.scale * 1.02 * src @ (dR @ T.R).T + T.t
         assert ((moved - dst) ** 2).sum() >= best
+
+
+def test_orthogonal_procrustes_is_scipys_batched():
+    from scipy.linalg import orthogonal_procrustes as scipy_op
+
+    from smhr.geometry.procrustes import orthogonal_procrustes
+
+    a = np.stack([_cloud(s) for s in range(4)])
+    b = np.stack([_cloud(s + 20) for s in range(3)] + [_cloud(0) * [-1.0, 1.0, 1.0]])  # the last is a mirror
+    R, scale = orthogonal_procrustes(a, b)
+    for k in range(4):
+        R_ref, s_ref = scipy_op(a[k], b[k])
+        np.testing.assert_allclose(R[k], R_ref, atol=1e-12)
+        np.testing.assert_allclose(scale[k], s_ref, rtol=1e-12)
+    assert np.isclose(np.linalg.det(R[3]), -1.0)
+    R_strict, _ = orthogonal_procrustes(a, b, allow_reflection=False)
+    np.testing.assert_allclose(np.linalg.det(R_strict), 1.0, atol=1e-12)
+    proper = np.linalg.det(R) > 0
+    assert proper.any() and not proper.all()
+    np.testing.assert_allclose(R_strict[proper], R[proper], atol=1e-12)  # proper solutions are unchanged
+
+
+def test_similarity_is_built_on_the_same_rotation():
+    """One implementation: the similarity's rotation is the transposed Procrustes rotation of the centred sets."""
+    from smhr.geometry.procrustes import orthogonal_procrustes
+
+    src, dst = _cloud(6), _cloud(7)
+    T = similarity_transform(src, dst)
+    R, _ = orthogonal_procrustes(src - src.mean(0), dst - dst.mean(0), allow_reflection=False)
+    np.testing.assert_allclose(T.R, R.T, atol=1e-12)
