@@ -53,7 +53,7 @@ def _check_shapes(path: Path, a: dict[str, np.ndarray]) -> int:
             raise _fail(path, key, f"holds {a[key].dtype} values, expected numbers")
         got = a[key].shape
         if n_v <= 0 or len(got) != len(shape) or any(s is not None and g != s for g, s in zip(got, shape)):
-            want = tuple("F" if s is None else ("V" if s == n_v else s) for s in shape)
+            want = tuple(("F" if key == "f" else "k") if s is None else ("V" if s == n_v else s) for s in shape)
             raise _fail(path, key, f"has shape {got}, expected {want} (V={n_v}) for a MANO-format hand model with "
                         "16 joints and 10 shape directions")
     if not 1 <= n_pc <= C.NUM_POSE_PARAMS:
