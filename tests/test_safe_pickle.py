@@ -48,7 +48,8 @@ def test_payloads_are_live(name, tmp_path):
 
 def _rhd_with(payload: Call, root: Path) -> None:
     write_rhd_fixture(root, "training")
-    write_py2({0: {"xyz": payload, "uv_vis": np.zeros((42, 3)), "K": np.eye(3)}}, root / "training" / "anno_training.pickle")
+    anno = {0: {"xyz": payload, "uv_vis": np.zeros((42, 3)), "K": np.eye(3)}}
+    write_py2(anno, root / "training" / "anno_training.pickle")
     RHD(root, "training")
 
 
@@ -71,7 +72,8 @@ def test_crafted_pickle_is_refused_and_does_not_run(name, target, error, read, t
     marker = tmp_path / "ran"
     root = tmp_path / target
     root.mkdir()
-    with pytest.raises(error, match=rf"\.(pickle|pkl): refused to load {name.replace('.', '[.]')}: .*may hold only") as info:
+    refused = rf"\.(pickle|pkl): refused to load {name.replace('.', '[.]')}: .*may hold only"
+    with pytest.raises(error, match=refused) as info:
         read(_payloads(marker)[name], root)
     assert "\n" not in str(info.value)
     assert not marker.exists()

@@ -22,7 +22,7 @@ from smhr import safe_pickle
 from smhr.errors import ModelFileError
 from smhr.hand import conventions as C
 from smhr.hand import mano_pickle
-from smhr.hand.model_check import NUM_JOINTS, NUM_POSEDIRS, check_model_arrays
+from smhr.hand.model_check import check_model_arrays
 
 _ROOT_PARENT_U32 = np.iinfo(np.uint32).max
 
@@ -86,9 +86,10 @@ def _read_raw(path: Path) -> dict[str, Any]:
                 return {k: z[k] for k in z.files}
         raw = mano_pickle.load(path.read_bytes())
     except safe_pickle.RefusedClassError as err:
-        raise ModelFileError(f"{path}: refused to load {err.qualname}: a hand-model file may hold only NumPy arrays, "
-                             "plain data, chumpy Ch/Select and scipy sparse matrices, so this is not one (it may be "
-                             "crafted to run code); re-download MANO_RIGHT.pkl/MANO_LEFT.pkl or run 'smhr hand-model'") from err
+        raise ModelFileError(f"{path}: refused to load {err.qualname}: a hand-model file may hold only NumPy "
+                             "arrays, plain data, chumpy Ch/Select and scipy sparse matrices, so this is not one "
+                             "(it may be crafted to run code); re-download MANO_RIGHT.pkl/MANO_LEFT.pkl or run "
+                             "'smhr hand-model'") from err
     except Exception as err:  # noqa: BLE001 - any failure here means "not a readable model file"
         raise ModelFileError(f"{path}: cannot read it ({type(err).__name__}: {err}); the file is truncated, "
                              f"corrupt or not {expected}") from err

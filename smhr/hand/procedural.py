@@ -29,7 +29,8 @@ import numpy as np
 
 from smhr.errors import ConfigError
 from smhr.hand import conventions as C
-from smhr.hand.model_file import NUM_JOINTS, NUM_POSEDIRS, ModelData
+from smhr.hand.model_check import NUM_JOINTS, NUM_POSEDIRS
+from smhr.hand.model_file import ModelData
 from smhr.hand.prior import angles_to_axis_angle, joint_frames, synergy_angles
 from smhr.hand.proc_geometry import SHAPE_STEPS, GeometryConfig, ShapeParams, build_geometry
 
@@ -58,13 +59,15 @@ class ProceduralConfig:
     def __post_init__(self) -> None:
         rules = (
             ("pose_samples", self.pose_samples >= C.NUM_POSE_PARAMS + 1, "an integer >= 46"),
-            ("finger_ring_verts", self.finger_ring_verts >= 4 and self.finger_ring_verts % 2 == 0, "an even integer >= 4"),
+            ("finger_ring_verts", self.finger_ring_verts >= 4 and self.finger_ring_verts % 2 == 0,
+             "an even integer >= 4"),
             ("palm_ring_verts", self.palm_ring_verts >= 8 and self.palm_ring_verts % 4 == 0, "a multiple of 4, >= 8"),
             ("palm_rings", self.palm_rings >= 2, "an integer >= 2"),
         )
         for key, ok, allowed in rules:
             if not ok:
-                raise ConfigError(f"hand_model.{key} = {getattr(self, key)!r} builds a degenerate hand; allowed: {allowed}")
+                raise ConfigError(f"hand_model.{key} = {getattr(self, key)!r} builds a degenerate hand; "
+                                  f"allowed: {allowed}")
 
 
 KINTREE_TABLE = np.stack([C.MANO_KINTREE_PARENTS, np.arange(NUM_JOINTS)]).astype(np.int64)

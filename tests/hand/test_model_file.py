@@ -111,7 +111,7 @@ def test_round_trip_of_both_sides(procedural_right, procedural_left, tmp_path, n
             if value is None:
                 assert getattr(back, field.name) is None, field.name
             else:
-                np.testing.assert_array_equal(np.asarray(getattr(back, field.name)), np.asarray(value), err_msg=field.name)
+                np.testing.assert_array_equal(getattr(back, field.name), value, err_msg=field.name)
         stored = dict(np.load(path)) if name.endswith(".npz") else safe_load(path.read_bytes())
         assert str(stored["side"]) == data.side and bool(stored["left_shapedirs_fixed"])
 
