@@ -100,7 +100,10 @@ def _select(obj: ChumpyStandIn) -> np.ndarray:
         raise ValueError(f"a {SELECT} whose 'idxs' reach outside its source of {source.size} values "
                          f"(range {idxs.min()}..{idxs.max()})")
     shape = d.get("preferred_shape")
-    shape = (idxs.size,) if shape is None else tuple(int(s) for s in shape)
+    try:
+        shape = (idxs.size,) if shape is None else tuple(int(s) for s in shape)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"a {SELECT} whose preferred_shape {shape!r} is not a shape") from err
     if int(np.prod(shape)) != idxs.size:
         raise ValueError(f"a {SELECT} whose preferred_shape {shape} does not hold its {idxs.size} indices")
     return source[idxs].reshape(shape)

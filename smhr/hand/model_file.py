@@ -171,6 +171,9 @@ def _convert(path: Path, key: str, value: Any) -> np.ndarray:
         return mano_pickle.to_array(value)
     except ValueError as err:
         raise ModelFileError(f"{path}: '{key}' is {err}; re-download the official MANO file") from err
+    except RecursionError as err:
+        raise ModelFileError(f"{path}: '{key}' is a chumpy object nested too deeply or holding itself; "
+                             "re-download the official MANO file") from err
 
 
 def _build(a: dict[str, np.ndarray], side: str) -> ModelData:

@@ -82,6 +82,7 @@ ROWS = [
      "reach outside its source"),
     ("shapedirs", _state("shapedirs", lambda s: s.update(preferred_shape=(778, 3, 9))), "does not hold its"),
     ("shapedirs", _state("shapedirs", lambda s: s.update(idxs=s["idxs"].astype(np.float64))), "not a flat integer"),
+    ("shapedirs", _state("shapedirs", lambda s: s.update(preferred_shape=778)), "preferred_shape 778 is not a shape"),
     ("shapedirs", _state("shapedirs", lambda s: s["a"].state.pop("x")), "without an 'x' array"),
     ("J_regressor", _state("J_regressor", lambda s: s.update(indptr=s["indptr"][::-1].copy())),
      "inconsistent scipy csc_matrix"),
