@@ -13,7 +13,8 @@ pickler cannot reproduce them: it writes ``str`` as unicode and NumPy 2 arrays u
 * :class:`Call` -> ``GLOBAL``, arguments, ``REDUCE`` (e.g. ``__builtin__.set`` or a payload);
 * dict, list, tuple, set, int, float, bool, None.
 
-Every global is memoised (``BINPUT``/``BINGET``) as cPickle does.
+Globals, strings, tuples, containers and objects are memoised (``BINPUT``; a repeated global is
+a ``BINGET``) as cPickle does.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Py2Pickler:
 
     def _bytes(self, raw: bytes) -> None:
         self.out += (b"U" + bytes([len(raw)]) if len(raw) < 256 else b"T" + struct.pack("<i", len(raw))) + raw
+        self._put()
 
     def _int(self, value: int) -> None:
         if 0 <= value < 256:
@@ -89,6 +91,7 @@ class Py2Pickler:
         for item in items:
             self.save(item)
         self.out += {1: b"\x85", 2: b"\x86", 3: b"\x87"}.get(len(items), b"t")
+        self._put()
 
     def _dtype(self, dtype: np.dtype) -> None:
         self._global("numpy", "dtype")

@@ -27,7 +27,7 @@ def test_fixture_bytes_have_the_official_structure(fake_mano_files):
     raw = fake_mano_files.right.read_bytes()
     assert raw.startswith(b"\x80\x02}q")
     for ref in (b"cchumpy.ch\nCh\n", b"cchumpy.reordering\nSelect\n", b"cscipy.sparse.csc\ncsc_matrix\n",
-                b"cnumpy.core.multiarray\n_reconstruct\n", b"U\x08bs_styleU\x03lbs"):
+                b"cnumpy.core.multiarray\n_reconstruct\n", b"U\x08bs_styleq", b"U\x03lbsq"):
         assert ref in raw, ref
     ops = {op.name for op, _, _ in pickletools.genops(raw)}
     assert b"numpy._core" not in raw and "BINUNICODE" not in ops and "NEWOBJ" in ops  # Python 2 + NumPy 1
