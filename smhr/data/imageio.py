@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from smhr import safe_pickle
 from smhr.errors import DatasetError
 from smhr.outputs import file_mode
 
@@ -169,17 +169,25 @@ def read_json(path: str | Path, fix: str = "check the dataset root and that the 
 
 
 def read_pickle(path: str | Path, fix: str = "check the dataset root and that the download is complete") -> Any:
-    """Reads a pickle written by Python 2 or 3 (bytes decoded as latin1, as the datasets need).
+    """Reads a data pickle written by Python 2 or 3 (bytes decoded as latin1, as the datasets need).
+
+    Only NumPy arrays and plain Python data may appear in it (:mod:`smhr.safe_pickle`): a file that
+    names any other class or function is refused before anything it names runs.
 
     Raises:
-        DatasetError: the file is missing or not a readable pickle.
+        DatasetError: the file is missing, not a readable pickle, or names a class that is not
+            plain data.
     """
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"{path}: annotation file not found; {fix}")
     try:
-        with path.open("rb") as handle:
-            return pickle.load(handle, encoding="latin1")
+        return safe_pickle.load(path.read_bytes())
+    except safe_pickle.RefusedClassError as err:
+        raise DatasetError(
+            f"{path}: refused to load {err.qualname}: an annotation pickle may hold only NumPy arrays and plain "
+            "data, so this is not the dataset's file (it may be crafted to run code); re-download it"
+        ) from err
     except Exception as err:  # a corrupt pickle can raise almost any exception type
         raise DatasetError(
             f"{path}: unreadable pickle ({type(err).__name__}: {err}); re-extract or re-download it"

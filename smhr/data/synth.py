@@ -38,7 +38,7 @@ from smhr.data.backgrounds import BackgroundSource, make_background_source
 from smhr.data.cameras import CameraRanges, hand_frame, place_hand, sample_global_rotation, sample_intrinsics
 from smhr.data.freihand import FreiHANDWriter
 from smhr.data.sample import ManoParams
-from smhr.errors import ConfigError
+from smhr.errors import ConfigError, ModelFileError
 from smhr.geometry.rotations import matrix_to_axis_angle_np
 from smhr.hand import HandModel
 from smhr.hand.prior import sample_hand_pose
@@ -296,10 +296,17 @@ def synthesize(cfg: SynthConfig, hand_model: Path) -> SynthResult:
 
     Raises:
         ConfigError: a value of ``cfg`` is out of range (nothing is written).
+        ModelFileError: ``hand_model`` is unreadable, or a left hand: FreiHAND's format holds right
+            hands only, so its readers would label a left hand right (nothing is written).
     """
     cfg.validate()
     t0 = time.perf_counter()
-    rig = HandRig(HandModel.from_file(hand_model))
+    model = HandModel.from_file(hand_model)
+    if model.side != "right":
+        raise ModelFileError(f"{hand_model}: is a {model.side}-hand model, but FreiHAND's format holds right hands "
+                             "only; give the right-hand model (base.hand_model_right); left hands come from "
+                             "'smhr compose', which mirrors")
+    rig = HandRig(model)
     backgrounds = make_background_source(cfg.background_folder, cfg.skin_distractor_prob)
     out = Path(cfg.out)
     tmp = out.parent / f".{out.name}.tmp"

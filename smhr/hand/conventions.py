@@ -25,7 +25,8 @@ So FreiHAND's pose goes straight into ``HandModel(flat_hand_mean=False)``.
 **Left-hand shapedirs.** The official ``MANO_LEFT.pkl`` has ``shapedirs[:, 0, :]`` (the x
 component) equal to the right model's instead of its mirror, so shapes do not mirror
 (smplx issue #48; InterHand2.6M and HaMeR negate it when it is close to the right one).
-:func:`fix_left_shapedirs` applies that fix; the loader does it by default.
+:func:`fix_left_shapedirs` applies that fix; the loader does it by default, because left hands must
+be the mirror images of right hands with the same betas (see ``docs/hand_model.md``).
 
 **Mirroring.** Left = right with ``x -> -x``: vertices ``v * (-1, 1, 1)``, faces with reversed
 winding, axis-angle rotations ``r * (1, -1, -1)`` (:data:`MIRROR_AXIS_ANGLE`).

@@ -1,18 +1,15 @@
 """MANO-format model files: the official ``MANO_*.pkl`` (without chumpy), our own pickles, ``.npz``.
 
-The official files are Python-2 pickles (read with ``encoding="latin1"``) whose ``shapedirs`` is a
-chumpy ``Ch`` object and whose ``J_regressor`` is a scipy sparse matrix. chumpy does not import
-with NumPy 2, so :class:`_MANOUnpickler` maps every ``chumpy.*`` class to a stand-in that only
-records the pickled state (``Ch.__getstate__`` is the instance ``__dict__``; the array is under
-``x``), and scipy's sparse classes to a stand-in rebuilt from ``data``/``indices``/``indptr``.
-Only numpy, scipy-sparse, chumpy and builtin containers may appear in a file: anything else is
-refused, so loading a model file cannot run arbitrary code.
+Pickles are read by :mod:`smhr.hand.mano_pickle` (an allow-list unpickler that evaluates the
+official files' chumpy and scipy objects without those packages): loading a model file cannot run
+code. Every array is then checked (:mod:`smhr.hand.model_check`) so that a corrupt or hand-edited
+file is one :class:`~smhr.errors.ModelFileError` naming the file, the key and the fix instead of a
+hand that renders wrong.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 import pickle
 import tempfile
@@ -20,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse
 
+from smhr import safe_pickle
 from smhr.errors import ModelFileError
 from smhr.hand import conventions as C
+from smhr.hand import mano_pickle
+from smhr.hand.model_check import check_model_arrays
 
-NUM_JOINTS = 16
-NUM_POSEDIRS = 9 * (NUM_JOINTS - 1)
 _ROOT_PARENT_U32 = np.iinfo(np.uint32).max
 
 
@@ -78,76 +75,6 @@ class ModelData:
         return self.J_regressor @ self.v_template
 
 
-class _ChumpyStandIn:
-    """Receives a pickled chumpy object's state (its ``__dict__``) without chumpy."""
-
-    def __setstate__(self, state: Any) -> None:
-        if isinstance(state, tuple) and len(state) == 2:  # (dict state, slots state)
-            state = state[0] or {}
-        self.__dict__.update(state if isinstance(state, dict) else {"_state": state})
-
-    def to_numpy(self) -> np.ndarray:
-        for key in ("x", "_x"):
-            if key in self.__dict__:
-                return np.asarray(_to_array(self.__dict__[key]), dtype=np.float64)
-        raise ValueError(f"a chumpy {type(self).__name__} object without an 'x' array")
-
-
-class _SparseStandIn:
-    """Receives a pickled scipy sparse matrix's state and rebuilds it with today's scipy."""
-
-    fmt = "csc"
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-
-    def to_numpy(self) -> np.ndarray:
-        d = self.__dict__
-        shape = tuple(d.get("_shape", d.get("shape")))
-        args = (d["data"], d["indices"], d["indptr"])
-        cls = scipy.sparse.csr_matrix if self.fmt == "csr" else scipy.sparse.csc_matrix
-        return np.asarray(cls(args, shape=shape).toarray(), dtype=np.float64)
-
-
-class _CsrStandIn(_SparseStandIn):
-    fmt = "csr"
-
-
-_ALLOWED_BUILTINS = {"set", "frozenset", "dict", "list", "tuple", "object", "slice", "complex", "bytes", "bytearray"}
-
-
-class _MANOUnpickler(pickle.Unpickler):
-    """An unpickler for MANO-format files that needs neither chumpy nor NumPy 1."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if module.split(".")[0] == "chumpy":
-            return _ChumpyStandIn
-        if module.startswith("scipy.sparse"):
-            if name.startswith("csr"):
-                return _CsrStandIn
-            if name.startswith("csc"):
-                return _SparseStandIn
-        if module in ("copy_reg", "copyreg") and name == "_reconstructor":
-            return super().find_class("copyreg", name)
-        if module == "_codecs" and name == "encode":  # bytes pickled by Python 3 with protocol 2
-            return super().find_class(module, name)
-        if module in ("__builtin__", "builtins") and name in _ALLOWED_BUILTINS:
-            return super().find_class("builtins", name)
-        if module.split(".")[0] == "numpy":
-            if module.startswith("numpy.core"):
-                module = "numpy._core" + module[len("numpy.core") :]
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"unexpected class {module}.{name} in a hand-model file")
-
-
-def _to_array(value: Any) -> np.ndarray:
-    if isinstance(value, (_ChumpyStandIn, _SparseStandIn)):
-        return value.to_numpy()
-    if scipy.sparse.issparse(value):
-        return np.asarray(value.toarray())
-    return np.asarray(value)
-
-
 def _read_raw(path: Path) -> dict[str, Any]:
     expected = "a MANO-format hand model (MANO_RIGHT.pkl / MANO_LEFT.pkl, or a .pkl/.npz written by smhr)"
     if not path.is_file():
@@ -157,7 +84,12 @@ def _read_raw(path: Path) -> dict[str, Any]:
         if path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as z:
                 return {k: z[k] for k in z.files}
-        raw = _MANOUnpickler(io.BytesIO(path.read_bytes()), encoding="latin1").load()
+        raw = mano_pickle.load(path.read_bytes())
+    except safe_pickle.RefusedClassError as err:
+        raise ModelFileError(f"{path}: refused to load {err.qualname}: a hand-model file may hold only NumPy "
+                             "arrays, plain data, chumpy Ch/Select and scipy sparse matrices, so this is not one "
+                             "(it may be crafted to run code); re-download MANO_RIGHT.pkl/MANO_LEFT.pkl or run "
+                             "'smhr hand-model'") from err
     except Exception as err:  # noqa: BLE001 - any failure here means "not a readable model file"
         raise ModelFileError(f"{path}: cannot read it ({type(err).__name__}: {err}); the file is truncated, "
                              f"corrupt or not {expected}") from err
@@ -201,64 +133,53 @@ def load_model_data(path: str | Path, side: str | None = None, fix_left_shapedir
         The model's arrays.
 
     Raises:
-        ModelFileError: missing, unreadable, truncated, an SMPL body model, a missing key or an
-            array of the wrong shape; the message says what was expected.
+        ModelFileError: missing, unreadable, truncated, naming a class outside the allow-list, an
+            SMPL body model, a missing key, an unsupported chumpy object, or an array that fails
+            :func:`smhr.hand.model_check.check_model_arrays`; the message names the key and the fix.
     """
     path = Path(path)
     raw = _read_raw(path)
-    v = raw.get("v_template")
-    n_j = np.shape(_to_array(raw["kintree_table"]))[-1] if "kintree_table" in raw else None
-    if v is not None and (np.shape(_to_array(v))[0] == C.SMPL_NUM_VERTS or n_j == 24):
+    a = {k: _convert(path, k, raw[k]) for k in ("v_template", "kintree_table") if k in raw}
+    n_v = a["v_template"].shape[0] if a.get("v_template", np.zeros(0)).ndim >= 1 else None
+    n_j = a["kintree_table"].shape[-1] if a.get("kintree_table", np.zeros(0)).ndim >= 1 else None
+    if n_v == C.SMPL_NUM_VERTS or n_j == 24:
         raise ModelFileError(f"{path}: this is an SMPL body model (6890 vertices, 24 joints), expected a MANO "
                              "hand model (MANO_RIGHT.pkl / MANO_LEFT.pkl: 778 vertices, 16 joints)")
     missing = [k for k in C.MANO_REQUIRED_KEYS if k not in raw]
     if missing:
         raise ModelFileError(f"{path}: missing key(s) {missing}; a MANO-format hand model needs "
                              f"{list(C.MANO_REQUIRED_KEYS)}")
-    try:
-        a = {k: _to_array(raw[k]) for k in C.MANO_REQUIRED_KEYS}
-    except ValueError as err:
-        raise ModelFileError(f"{path}: cannot convert an array ({err}); expected a MANO-format hand model") from err
-    data = _build(path, raw, a, _side_of(path, raw, side))
+    for key in C.MANO_REQUIRED_KEYS + ("fingertip_vertex_ids", "hands_components_std"):
+        if key in raw and key not in a:
+            a[key] = _convert(path, key, raw[key])
+    if "fingertip_vertex_ids" in a:
+        a["fingertip_vertex_ids"] = a["fingertip_vertex_ids"].reshape(-1)
+    elif n_v == C.MANO_NUM_VERTS:
+        a["fingertip_vertex_ids"] = C.MANO_FINGERTIP_VERTEX_IDS
+    else:
+        raise ModelFileError(f"{path}: no 'fingertip_vertex_ids' and {n_v} vertices (not MANO's 778): add the "
+                             "five tip vertex ids (thumb, index, middle, ring, pinky) to the file")
+    check_model_arrays(path, a)
+    data = _build(a, _side_of(path, raw, side))
     if data.side == "left" and fix_left_shapedirs and not bool(np.asarray(raw.get("left_shapedirs_fixed", False))):
         data = dataclasses.replace(data, shapedirs=C.fix_left_shapedirs(data.shapedirs))
     return data
 
 
-def _build(path: Path, raw: dict[str, Any], a: dict[str, np.ndarray], side: str) -> ModelData:
-    n_v = a["v_template"].shape[0] if a["v_template"].ndim == 2 else -1
-    expect = {
-        "v_template": (n_v, 3),
-        "f": (None, 3),
-        "J_regressor": (NUM_JOINTS, n_v),
-        "weights": (n_v, NUM_JOINTS),
-        "kintree_table": (2, NUM_JOINTS),
-        "shapedirs": (n_v, 3, C.NUM_BETAS),
-        "posedirs": (n_v, 3, NUM_POSEDIRS),
-        "hands_components": (None, C.NUM_POSE_PARAMS),
-        "hands_mean": (C.NUM_POSE_PARAMS,),
-    }
-    for key, shape in expect.items():
-        got = a[key].shape
-        if n_v <= 0 or len(got) != len(shape) or any(s is not None and g != s for g, s in zip(got, shape)):
-            want = tuple("F" if s is None else ("V" if s == n_v else s) for s in shape)
-            raise ModelFileError(f"{path}: '{key}' has shape {got}, expected {want} (V={n_v}) for a MANO-format "
-                                 "hand model with 16 joints and 10 shape directions")
-    tips = raw.get("fingertip_vertex_ids")
-    if tips is None:
-        if n_v != C.MANO_NUM_VERTS:
-            raise ModelFileError(f"{path}: no 'fingertip_vertex_ids' and {n_v} vertices (not MANO's 778): add the "
-                                 "five tip vertex ids (thumb, index, middle, ring, pinky) to the file")
-        tips = C.MANO_FINGERTIP_VERTEX_IDS
-    tips = np.asarray(tips, dtype=np.int64).reshape(-1)
-    if tips.shape != (5,) or tips.min() < 0 or tips.max() >= n_v:
-        raise ModelFileError(f"{path}: 'fingertip_vertex_ids' must be 5 vertex ids below {n_v}, got {tips}")
+def _convert(path: Path, key: str, value: Any) -> np.ndarray:
+    try:
+        return mano_pickle.to_array(value)
+    except ValueError as err:
+        raise ModelFileError(f"{path}: '{key}' is {err}; re-download the official MANO file") from err
+    except RecursionError as err:
+        raise ModelFileError(f"{path}: '{key}' is a chumpy object nested too deeply or holding itself; "
+                             "re-download the official MANO file") from err
+
+
+def _build(a: dict[str, np.ndarray], side: str) -> ModelData:
     kintree = a["kintree_table"].astype(np.int64)
     kintree[0, 0] = -1
-    std = raw.get("hands_components_std")
-    values = np.concatenate([a[k].reshape(-1) for k in ("v_template", "shapedirs", "weights")])
-    if not np.all(np.isfinite(values)):
-        raise ModelFileError(f"{path}: contains NaN or infinite values; regenerate or re-download the file")
+    std = a.get("hands_components_std")
     return ModelData(
         v_template=a["v_template"].astype(np.float64),
         f=a["f"].astype(np.int64),
@@ -269,9 +190,9 @@ def _build(path: Path, raw: dict[str, Any], a: dict[str, np.ndarray], side: str)
         posedirs=a["posedirs"].astype(np.float64),
         hands_components=a["hands_components"].astype(np.float64),
         hands_mean=a["hands_mean"].astype(np.float64),
-        fingertip_vertex_ids=tips,
+        fingertip_vertex_ids=a["fingertip_vertex_ids"].astype(np.int64),
         side=side,
-        hands_components_std=None if std is None else np.asarray(_to_array(std), dtype=np.float64),
+        hands_components_std=None if std is None else std.astype(np.float64),
     )
 
 

@@ -27,8 +27,10 @@ import dataclasses
 
 import numpy as np
 
+from smhr.errors import ConfigError
 from smhr.hand import conventions as C
-from smhr.hand.model_file import NUM_JOINTS, NUM_POSEDIRS, ModelData
+from smhr.hand.model_check import NUM_JOINTS, NUM_POSEDIRS
+from smhr.hand.model_file import ModelData
 from smhr.hand.prior import angles_to_axis_angle, joint_frames, synergy_angles
 from smhr.hand.proc_geometry import SHAPE_STEPS, GeometryConfig, ShapeParams, build_geometry
 
@@ -39,10 +41,13 @@ class ProceduralConfig:
 
     Attributes:
         seed: seed of the pose samples behind the pose PCA.
-        pose_samples: number of synergy poses for the PCA.
-        finger_ring_verts: points per finger ring (even).
-        palm_ring_verts: points per palm ring (multiple of 4).
-        palm_rings: palm rings between wrist and knuckles.
+        pose_samples: number of synergy poses for the PCA (>= 46, so that all 45 components exist).
+        finger_ring_verts: points per finger ring (even, >= 4: a ring's mean must be its joint).
+        palm_ring_verts: points per palm ring (multiple of 4, >= 8).
+        palm_rings: palm rings between wrist and knuckles (>= 2).
+
+    Raises:
+        ConfigError: a value that would build a degenerate hand, naming the key and the allowed range.
     """
 
     seed: int = 0
@@ -50,6 +55,19 @@ class ProceduralConfig:
     finger_ring_verts: int = 10
     palm_ring_verts: int = 16
     palm_rings: int = 5
+
+    def __post_init__(self) -> None:
+        rules = (
+            ("pose_samples", self.pose_samples >= C.NUM_POSE_PARAMS + 1, "an integer >= 46"),
+            ("finger_ring_verts", self.finger_ring_verts >= 4 and self.finger_ring_verts % 2 == 0,
+             "an even integer >= 4"),
+            ("palm_ring_verts", self.palm_ring_verts >= 8 and self.palm_ring_verts % 4 == 0, "a multiple of 4, >= 8"),
+            ("palm_rings", self.palm_rings >= 2, "an integer >= 2"),
+        )
+        for key, ok, allowed in rules:
+            if not ok:
+                raise ConfigError(f"hand_model.{key} = {getattr(self, key)!r} builds a degenerate hand; "
+                                  f"allowed: {allowed}")
 
 
 KINTREE_TABLE = np.stack([C.MANO_KINTREE_PARENTS, np.arange(NUM_JOINTS)]).astype(np.int64)

@@ -40,3 +40,12 @@ def test_hand_model_command_rejects_unknown_keys(tmp_path, capsys):
     assert main(["hand-model", "--params", str(params), "--out-dir", str(tmp_path / "m")]) == 2
     assert "unknown key(s) ['colour']" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
+
+
+def test_hand_model_command_rejects_a_degenerate_hand(tmp_path, capsys):
+    params = tmp_path / "params.yaml"
+    params.write_text(PARAMS.replace("finger_ring_verts: 8", "finger_ring_verts: 2"))
+    assert main(["hand-model", "--params", str(params), "--out-dir", str(tmp_path / "m")]) == 1
+    err = capsys.readouterr().err
+    assert "hand_model.finger_ring_verts = 2 builds a degenerate hand; allowed: an even integer >= 4" in err
+    assert "Traceback" not in err and not (tmp_path / "m").exists()

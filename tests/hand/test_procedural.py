@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
+from smhr.errors import ConfigError
 from smhr.hand import HandModel
 from smhr.hand.conventions import mirror_axis_angle
+from smhr.hand.model_file import load_model_data, save_model_data
 from smhr.hand.proc_mesh import signed_volume
 from smhr.hand.procedural import ProceduralConfig, build_models
 from tests.hand.conftest import winding_number
@@ -100,3 +103,21 @@ def test_generation_is_deterministic(procedural_right):
     for key in ("v_template", "shapedirs", "hands_components", "hands_mean", "weights"):
         np.testing.assert_array_equal(getattr(a, key), getattr(b, key))
     np.testing.assert_array_equal(a.v_template, procedural_right.v_template)
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("finger_ring_verts", 2), ("finger_ring_verts", 7), ("finger_ring_verts", 0), ("palm_ring_verts", 6),
+    ("palm_ring_verts", -4), ("palm_rings", 1), ("palm_rings", 0), ("pose_samples", 45), ("pose_samples", -1),
+])
+def test_degenerate_config_is_rejected(key, value):
+    with pytest.raises(ConfigError, match=rf"hand_model\.{key} = {value} builds a degenerate hand; allowed: "):
+        ProceduralConfig(**{key: value})
+
+
+def test_smallest_allowed_config_builds_a_valid_closed_hand(tmp_path):
+    right, left = build_models(ProceduralConfig(pose_samples=46, finger_ring_verts=4, palm_ring_verts=8, palm_rings=2))
+    for data in (right, left):
+        back = load_model_data(save_model_data(data, tmp_path / f"{data.side}.npz"))  # passes every file check
+        edges = np.sort(np.concatenate([back.f[:, [0, 1]], back.f[:, [1, 2]], back.f[:, [2, 0]]]), axis=1)
+        assert np.all(np.unique(edges, axis=0, return_counts=True)[1] == 2)
+        assert signed_volume(back.v_template, back.f) > 1e-4
