@@ -45,7 +45,7 @@ def test_hand_model_command_rejects_unknown_keys(tmp_path, capsys):
 def test_hand_model_command_rejects_a_degenerate_hand(tmp_path, capsys):
     params = tmp_path / "params.yaml"
     params.write_text(PARAMS.replace("finger_ring_verts: 8", "finger_ring_verts: 2"))
-    assert main(["hand-model", "--params", str(params), "--out-dir", str(tmp_path / "m")]) == 1
+    assert main(["hand-model", "--params", str(params), "--out-dir", str(tmp_path / "m")]) == 2  # a config error is a usage error
     err = capsys.readouterr().err
     assert "hand_model.finger_ring_verts = 2 builds a degenerate hand; allowed: an even integer >= 4" in err
     assert "Traceback" not in err and not (tmp_path / "m").exists()
