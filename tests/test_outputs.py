@@ -124,3 +124,34 @@ def test_sigterm_raises_inside_the_block_and_the_handler_is_restored():
                 cleaned.append(True)
     assert cleaned == [True]
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_atomic_write_takes_bytes_text_or_a_writer_and_respects_the_umask(tmp_path):
+    from smhr.outputs import atomic_write
+
+    old = os.umask(0o027)
+    try:
+        atomic_write(tmp_path / "a" / "b.bin", b"\x00\x01")
+        atomic_write(tmp_path / "t.csv", "x,y\r\n1,2\n")
+        atomic_write(tmp_path / "w.bin", lambda fh: fh.write(b"from a writer"))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a" / "b.bin").read_bytes() == b"\x00\x01"
+    assert (tmp_path / "t.csv").read_bytes() == b"x,y\r\n1,2\n"  # newlines untranslated
+    assert (tmp_path / "w.bin").read_bytes() == b"from a writer"
+    assert stat.S_IMODE((tmp_path / "t.csv").stat().st_mode) == 0o640
+
+
+def test_atomic_write_failure_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    from smhr.outputs import atomic_write
+
+    target = tmp_path / "m.json"
+    target.write_text("old")
+
+    def broken(fh):
+        fh.write(b"half")
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        atomic_write(target, broken)
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]

@@ -15,13 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
 from smhr.bench.memory import peak_rss_mib
+from smhr.outputs import atomic_write
 
 DENSE_BYTES_PER_PAIR = {"soft": 400, "sharp": 100}
 """Peak RSS growth per (sample, face) pair of one dense chunk, float32, forward+backward. Soft: the
@@ -177,10 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             "| dense peak RSS growth MB | dense / ours (forward+backward) |", "|---|---|---|---|---|---|---|---|"]
     rows += [_row(name, r) for name, r in results.items()]
     for suffix, text in ((".json", json.dumps(results, indent=2, sort_keys=True) + "\n"), (".md", "\n".join(rows) + "\n")):
-        fd, tmp = tempfile.mkstemp(dir=args.out)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, args.out / f"render{suffix}")
+        atomic_write(args.out / f"render{suffix}", text)
     print("\n".join(rows))
     return 0
 

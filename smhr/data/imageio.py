@@ -11,8 +11,6 @@ Files get the mode the user's umask allows (``0o644`` under the usual ``022``).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ from PIL import Image, UnidentifiedImageError
 
 from smhr import safe_pickle
 from smhr.errors import DatasetError
-from smhr.outputs import file_mode
+from smhr.outputs import atomic_write
 
 JPEG_QUALITY = 95
 """Quality of every JPEG smhr writes (FreiHAND-layout images and masks)."""
@@ -96,19 +94,6 @@ def read_mask(path: str | Path, fix: str = "check the dataset root and that the 
     return read_gray(path, fix) >= MASK_THRESHOLD
 
 
-def _atomic_save(path: Path, save: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            save(handle)
-        os.chmod(tmp, file_mode())  # mkstemp creates 0600; give the file the mode the umask allows
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _to_pil(array: np.ndarray, path: Path) -> Image.Image:
     array = np.asarray(array)
     if array.dtype == bool:
@@ -128,7 +113,7 @@ def write_jpeg(path: str | Path, array: np.ndarray, quality: int = JPEG_QUALITY)
     """
     path = Path(path)
     image = _to_pil(array, path)
-    _atomic_save(
+    atomic_write(
         path, lambda f: image.save(f, format="JPEG", quality=quality, subsampling=JPEG_SUBSAMPLING, optimize=False)
     )
 
@@ -142,14 +127,14 @@ def write_png(path: str | Path, array: np.ndarray) -> None:
     """
     path = Path(path)
     image = _to_pil(array, path)
-    _atomic_save(path, lambda f: image.save(f, format="PNG", optimize=False))
+    atomic_write(path, lambda f: image.save(f, format="PNG", optimize=False))
 
 
 def write_json(path: str | Path, data: Any) -> None:
     """Writes JSON atomically with sorted keys (for dicts) and no whitespace padding."""
     path = Path(path)
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    _atomic_save(path, lambda f: f.write(text.encode()))
+    atomic_write(path, text)
 
 
 def read_json(path: str | Path, fix: str = "check the dataset root and that the download is complete") -> Any:

@@ -10,13 +10,13 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+
+from smhr.outputs import atomic_write
 
 Mode = Literal["official", "strict"]
 MODES: tuple[str, str] = ("official", "strict")
@@ -45,23 +45,11 @@ def _clean(value: float | int) -> float | int | None:
     return None if math.isnan(value) else value
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_metrics(result: ProtocolResult, path: str | Path, extra: dict[str, str] | None = None) -> None:
     """Writes ``result.metrics`` (plus string fields ``extra``) as sorted-key JSON; NaN -> null."""
     data: dict[str, object] = {k: _clean(v) for k, v in result.metrics.items()}
     data.update(extra or {})
-    _atomic_write(Path(path), json.dumps(data, indent=2, sort_keys=True) + "\n")
+    atomic_write(Path(path), json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def write_per_sample_csv(result: ProtocolResult, path: str | Path) -> None:
@@ -72,4 +60,4 @@ def write_per_sample_csv(result: ProtocolResult, path: str | Path) -> None:
         lines.append([sid, *(f"{float(result.per_sample[c][i]):.6f}" for c in cols)])
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(lines)
-    _atomic_write(Path(path), buffer.getvalue())
+    atomic_write(Path(path), buffer.getvalue())

@@ -9,8 +9,6 @@ negated) and HO3D order (MANO's 16 joints then the five tips).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import NamedTuple
@@ -19,6 +17,7 @@ import numpy as np
 
 from smhr.hand.conventions import OPENGL_TO_OPENCV
 from smhr.hand.joints import OPENPOSE_TO_HO3D
+from smhr.outputs import atomic_write
 """Axis change between OpenCV (x right, y down, z forward) and OpenGL (y up, z backward); its own inverse."""
 
 
@@ -34,33 +33,18 @@ class SubmissionFiles(NamedTuple):
     zip_path: Path
 
 
-def _write_atomic_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_pred(out_dir: str | Path, joints: np.ndarray, verts: np.ndarray) -> SubmissionFiles:
     out_dir = Path(out_dir)
     text = json.dumps([np.asarray(joints, np.float64).tolist(), np.asarray(verts, np.float64).tolist()])
     json_path, zip_path = out_dir / "pred.json", out_dir / "pred.zip"
-    _write_atomic_bytes(json_path, text.encode())
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".pred.zip.", suffix=".tmp")
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    atomic_write(json_path, text)
+
+    def write_zip(fh) -> None:
+        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             info = zipfile.ZipInfo("pred.json", date_time=(1980, 1, 1, 0, 0, 0))
             archive.writestr(info, text, compress_type=zipfile.ZIP_DEFLATED)
-        os.replace(tmp, zip_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    atomic_write(zip_path, write_zip)
     return SubmissionFiles(json_path, zip_path)
 
 

@@ -10,9 +10,7 @@ hand that renders wrong.
 from __future__ import annotations
 
 import dataclasses
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from smhr.errors import ModelFileError
 from smhr.hand import conventions as C
 from smhr.hand import mano_pickle
 from smhr.hand.model_check import check_model_arrays
+from smhr.outputs import atomic_write
 
 _ROOT_PARENT_U32 = np.iinfo(np.uint32).max
 
@@ -236,16 +235,12 @@ def save_model_data(data: ModelData, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     content = model_data_to_dict(data)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if path.suffix == ".npz":
-                np.savez(fh, **{k: np.asarray(v) for k, v in content.items()})
-            else:
-                pickle.dump(dict(sorted(content.items())), fh, protocol=2)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    def write(fh) -> None:
+        if path.suffix == ".npz":
+            np.savez(fh, **{k: np.asarray(v) for k, v in content.items()})
+        else:
+            pickle.dump(dict(sorted(content.items())), fh, protocol=2)
+
+    atomic_write(path, write)
     return path

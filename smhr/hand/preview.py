@@ -6,8 +6,6 @@ exists. One PNG per gesture, two panels each.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -21,6 +19,7 @@ from mpl_toolkits.mplot3d.art3d import Poly3DCollection  # noqa: E402
 from smhr.hand.layer import HandModel  # noqa: E402
 from smhr.hand.model_file import ModelData  # noqa: E402
 from smhr.hand.prior import named_pose  # noqa: E402
+from smhr.outputs import atomic_write  # noqa: E402
 
 PREVIEW_GESTURES = ("open", "fist", "pointing", "thumbs_up")
 SHAPE_EXTREMES = {"shape_small": -2.0, "shape_large": 2.0}
@@ -100,14 +99,9 @@ def write_previews(data: ModelData, out_dir: str | Path, cases: tuple[str, ...] 
             draw(ax, verts, data.f, view, f"{name} ({data.side}, {view_name})")
         fig.subplots_adjust(left=0, right=1, bottom=0, top=0.92, wspace=0)
         path = out_dir / f"{data.side}_{name}.png"
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp.png", dir=out_dir)
-        os.close(fd)
         try:
-            fig.savefig(tmp, metadata={"Software": None})
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
+            atomic_write(path, lambda fh: fig.savefig(fh, format="png", metadata={"Software": None}))
         finally:
             plt.close(fig)
-            Path(tmp).unlink(missing_ok=True)
         written.append(path)
     return sorted(written)
