@@ -27,6 +27,7 @@ from smhr.data.composed import ANNOTATIONS, FORMAT, SPLITS, VERSION, hand_to_rec
 from smhr.data.paste import ComposedImage, PasteConfig, compose_image
 from smhr.data.sample import ContractError, Sample
 from smhr.errors import ConfigError, DatasetError
+from smhr.outputs import replace_dir
 
 
 @dataclass(frozen=True)
@@ -79,18 +80,6 @@ class ComposeConfig(PasteConfig):
         for key, bad, rule in problems:
             if bad:
                 raise ConfigError(f"{where}.{key} = {getattr(self, key)!r} {rule}")
-
-
-def _write_atomic_swap(tmp: Path, out: Path) -> None:
-    """Replaces folder ``out`` by ``tmp`` (renames; the old folder is removed after the swap)."""
-    old = out.with_name(f".{out.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    if old.exists():
-        shutil.rmtree(old)
 
 
 def check_composed(composed: ComposedImage, where: str) -> None:
@@ -162,7 +151,7 @@ def write_composed(
             splits[split] = records
         doc = {"format": FORMAT, "version": VERSION, "image_size": cfg.image_size, "config": to_dict(cfg), "splits": splits}
         write_json(tmp / ANNOTATIONS, doc)
-        _write_atomic_swap(tmp, out)
+        replace_dir(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

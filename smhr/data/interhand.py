@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from smhr.data.imageio import read_json, read_rgb
-from smhr.data.sample import Hand, Sample, hand_from_joints3d
+from smhr.data.sample import ContractError, Hand, Sample, hand_from_joints3d
 from smhr.errors import DatasetError
 from smhr.hand.joints import FINGERS, NUM_JOINTS
 
@@ -295,4 +295,11 @@ class InterHand(Sequence[Sample]):
             hands.append(
                 hand_from_joints3d(side, joints, K, image.shape[:2], joints2d=joints2d, visible=ok, joints3d_valid=ok)
             )
-        return Sample(image=image, hands=hands, source=f"interhand/{self.split}/{image_record['file_name']}")
+        sample = Sample(image=image, hands=hands, source=f"interhand/{self.split}/{image_record['file_name']}")
+        try:
+            sample.validate(own_camera=True)
+        except ContractError as err:
+            files = f"{self.file('camera')} / {self.file('joint_3d')}"
+            raise DatasetError(f"{files}: annotation {ann.get('id', index)} ({image_record['file_name']}): "
+                               f"{err.problem}; correct its camera or joints, or remove the annotation") from err
+        return sample

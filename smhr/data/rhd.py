@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from smhr.data.imageio import field_array, read_gray, read_pickle, read_rgb
-from smhr.data.sample import Hand, Sample, hand_from_joints3d
+from smhr.data.sample import ContractError, Hand, Sample, hand_from_joints3d
 from smhr.errors import DatasetError
 from smhr.hand.joints import FINGERS, NUM_JOINTS
 
@@ -154,4 +154,10 @@ class RHD(Sequence[Sample]):
                     mask=mask,
                 )
             )
-        return Sample(image=image, hands=hands, source=f"rhd/{self.split}/{int(self.ids[index]):05d}")
+        sample = Sample(image=image, hands=hands, source=f"rhd/{self.split}/{int(self.ids[index]):05d}")
+        try:
+            sample.validate(own_camera=True)
+        except ContractError as err:
+            raise DatasetError(f"{self.annotation_path}: sample {int(self.ids[index])}: {err.problem}; "
+                               "correct this record or remove the sample") from err
+        return sample

@@ -84,3 +84,18 @@ def test_nan_on_an_invalid_joint_is_masked_not_refused(tmp_path):
     assert np.isfinite(hand.joints3d).all()
     ok = fx.valid[2]["right"]
     assert_close(_t(hand.joints3d[ok]), _t(fx.hands[2]["right"][ok]), atol=1e-6, rtol=0)
+
+
+def test_meaningless_camera_names_the_annotation_files(tmp_path):
+    import json
+
+    write_interhand_fixture(tmp_path, "train")
+    ds = InterHand(tmp_path, "train")
+    path = ds.file("camera")
+    cams = json.loads(path.read_text())
+    for capture in cams.values():
+        for cam in capture["focal"]:
+            capture["focal"][cam] = [0.0, 0.0]
+    path.write_text(json.dumps(cams))
+    with pytest.raises(DatasetError, match=r"_camera\.json / .*_joint_3d\.json: annotation .*K"):
+        InterHand(tmp_path, "train")[0]

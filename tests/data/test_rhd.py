@@ -86,3 +86,16 @@ def test_dominant_rule_and_joint_names_are_the_protocols():
     assert data_rhd.dominant_side(labels) == "right"
     assert data_rhd.dominant_side(np.array([[2, 17, 1]], np.uint8)) == "left"
     assert data_rhd.dominant_side(np.array([[2, 18]], np.uint8)) == "right"  # ties go right
+
+
+@pytest.mark.parametrize("name, edit, message", [
+    ("K_zeros", lambda K: np.zeros_like(K), r"anno_training\.pickle: sample 0: .*K"),
+    ("K_for_a_larger_image", lambda K: K * [[4, 1, 4], [1, 4, 4], [1, 1, 1]], r"anno_training\.pickle: sample 0: "),
+])
+def test_meaningless_camera_names_the_annotation_file(tmp_path, name, edit, message):
+    from tests.data.fixtures_rhd import _anno, _field
+
+    write_rhd_fixture(tmp_path, "training")
+    _anno(_field(0, "K", lambda K: edit(np.asarray(K, np.float64)).astype(np.float32)))(tmp_path, "training")
+    with pytest.raises(DatasetError, match=message):
+        RHD(tmp_path, "training", hands="all")[0]
