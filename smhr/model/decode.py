@@ -214,7 +214,7 @@ def hands_at(maps: HeadMaps, index: torch.Tensor, side: torch.Tensor, K: torch.T
         slots where ``mask`` is False are zeros.
     """
     b, n = index.shape
-    h, w = maps.center.shape[-2:]
+    w = maps.center.shape[-1]
     stride = cfg.stride
     image_size = w * stride
     K = K.to(maps.params.dtype)
@@ -292,7 +292,7 @@ def decode(maps: HeadMaps, hand_models: tuple[HandModel, HandModel] | torch.nn.M
         :class:`HandPredictions` with K = min(top_k, h * w) slots, ``mask`` marking the 0..K
         hands that pass the threshold; padded slots are zeros.
     """
-    b, _, h, w = maps.center.shape
+    b, _, _, w = maps.center.shape
     thr = cfg.score_threshold if score_threshold is None else score_threshold
     centers = top_centers(maps.center, cfg.max_hands if top_k is None else top_k, thr, cfg.nms_kernel)
     if K is None:

@@ -13,7 +13,7 @@ from smhr.data.paste import PasteConfig, compose_image
 from smhr.data.toy import toy_sample
 from smhr.model.camera import camera_from_root
 from smhr.model.config import ModelConfig
-from smhr.model.decode import decode, gather_at, hands_at, heatmap_nms, snap_keypoints, top_centers
+from smhr.model.decode import decode, gather_at, heatmap_nms, snap_keypoints, top_centers
 from smhr.model.heads import HeadMaps, num_params, params_layout, params_rest
 
 H = W = 16
