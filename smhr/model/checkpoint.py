@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ from smhr.model.backbone import state_dict_mismatch
 from smhr.model.build import build_model, load_hand_models
 from smhr.model.config import ModelConfig
 from smhr.model.network import SMHRNet
+from smhr.outputs import atomic_write
 
 FORMAT = "smhr-checkpoint"
 VERSION = 1
@@ -44,24 +43,6 @@ def file_sha256(path: str | Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _atomic_torch_save(obj: Any, path: Path) -> None:
-    """``torch.save`` to a temporary file beside ``path``, then rename (mode from the umask)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_checkpoint(path: str | Path, model: SMHRNet, cfg: ModelConfig,
@@ -86,7 +67,7 @@ def save_checkpoint(path: str | Path, model: SMHRNet, cfg: ModelConfig,
     payload = {"format": FORMAT, "version": VERSION,
                "model": {"state_dict": state, "config": to_dict(cfg), "hand_models": hands},
                "extra": dict(extra or {})}
-    _atomic_torch_save(payload, path)
+    atomic_write(path, lambda fh: torch.save(payload, fh))
     return path
 
 
