@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import torch
@@ -89,8 +90,9 @@ def export_onnx(model: torch.nn.Module, path: str | Path, opset: int = ONNX_OPSE
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.absolute().parent)
     os.close(fd)
     try:
-        with torch.no_grad():
-            torch.onnx.export(_Forward(model), (example,), tmp, input_names=[INPUT_NAME], output_names=list(names),
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter announces its successor
+            torch.onnx.export(_Forward(model).eval(), (example,), tmp, input_names=[INPUT_NAME], output_names=list(names),
                               dynamic_axes=dynamic, opset_version=opset, dynamo=False)
         os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
