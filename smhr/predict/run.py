@@ -288,7 +288,7 @@ def _manifest(opts: PredictOptions, meta: dict[str, Any], predictor: _Predictor,
         "freihand": opts.freihand, "ho3d": opts.ho3d, "max_frames": opts.max_frames, "meshes": opts.meshes,
         "overlay": opts.overlay, "score_threshold": predictor.threshold, "top_k": predictor.top_k,
     }
-    hand_models = {k: str(v) for k, v in (meta.get("hand_model_paths") or {}).items()}
+    hand_models = {side: dict(entry) for side, entry in (meta.get("hand_models") or {}).items()}
     return {
         "schema": "smhr.predict.run/1",
         "checkpoint": str(opts.checkpoint),

@@ -53,3 +53,23 @@ def mixed_folder(tmp_path: Path) -> Path:
     (root / "notes.png").write_text("not an image\n")
     (root / ".hidden.png").write_bytes((root / "a.png").read_bytes())
     return root
+
+
+TINY_CONFIG = dict(width=0.25, input_size=64, neck_channels=16, head_channels=16, max_hands=4)
+"""A network small enough for end-to-end tests in seconds (random weights)."""
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory, procedural_model_files) -> Path:
+    """A random-weight tiny network saved with :func:`smhr.model.checkpoint.save_checkpoint`."""
+    import torch
+
+    from smhr.model.build import build_model, load_hand_models
+    from smhr.model.checkpoint import save_checkpoint
+    from smhr.model.config import ModelConfig
+
+    torch.manual_seed(0)
+    cfg = ModelConfig(**TINY_CONFIG)
+    model = build_model(cfg, *load_hand_models(procedural_model_files.right, procedural_model_files.left))
+    files = (procedural_model_files.right, procedural_model_files.left)
+    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", model.eval(), cfg, files)
