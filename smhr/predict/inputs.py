@@ -86,10 +86,17 @@ def is_image(path: Path) -> bool:
         return False
 
 
+def _av():
+    try:
+        import av
+    except ImportError as err:
+        raise InputError("reading videos needs PyAV: pip install 'smhr[demo]' (or pip install av)") from err
+    return av
+
+
 def is_video(path: Path) -> bool:
     """True when PyAV opens the file as a container whose first video frame decodes."""
-    import av
-
+    av = _av()
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
@@ -208,7 +215,7 @@ def iter_frames(sources: Sequence[Source], every: int = 1, max_frames: int | Non
 
 
 def _video_frames(source: Source, every: int, max_frames: int | None) -> Iterator[Frame]:
-    import av
+    av = _av()
 
     kept = 0
     try:

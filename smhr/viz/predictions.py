@@ -64,13 +64,15 @@ def light_sh(dtype: torch.dtype = torch.float32) -> torch.Tensor:
     return sh
 
 
-def render_mesh_layer(hands: Sequence[OverlayHand], K: np.ndarray, image_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def render_mesh_layer(hands: Sequence[OverlayHand], K: np.ndarray, image_hw: tuple[int, int],
+                      sh: torch.Tensor | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Renders the hands' meshes through ``K`` at ``image_hw``.
 
     Args:
         hands: hands with ``vertices`` and ``faces`` (others are ignored).
         K: (3, 3) intrinsics of the image, pixels.
         image_hw: (h, w) of the layer.
+        sh: (9, 3) SH light; default :func:`light_sh`.
 
     Returns:
         (rgb (h, w, 3) float32 in [0, 1], alpha (h, w) float32 coverage in [0, 1]).
@@ -82,7 +84,7 @@ def render_mesh_layer(hands: Sequence[OverlayHand], K: np.ndarray, image_hw: tup
         if len(meshes) > 1:
             rgb, alpha = np.zeros((h, w, 3), np.float32), np.zeros((h, w), np.float32)
             for hand in sorted(meshes, key=lambda m: -float(np.mean(m.vertices[:, 2]))):
-                r, a = render_mesh_layer([hand], K, image_hw)
+                r, a = render_mesh_layer([hand], K, image_hw, sh)
                 rgb = rgb * (1 - a[..., None]) + r * a[..., None]
                 alpha = alpha + a * (1 - alpha)
             return rgb, alpha
@@ -93,7 +95,7 @@ def render_mesh_layer(hands: Sequence[OverlayHand], K: np.ndarray, image_hw: tup
     Kt = torch.tensor(K, dtype=torch.float32).expand(1, n, 3, 3)
     tint = [np.asarray(SKIN) * (1 - SIDE_TINT) + np.asarray(SIDE_COLOURS[m.side]) / 255.0 * SIDE_TINT for m in meshes]
     colors = torch.tensor(np.stack(tint), dtype=torch.float32).view(1, n, 1, 3).expand(1, n, verts.shape[2], 3)
-    sh = light_sh().expand(1, n, 9, 3)
+    sh = (light_sh() if sh is None else sh.float()).expand(1, n, 9, 3)
     with torch.no_grad():
         out = render_hands(verts, faces, Kt, torch.ones(1, n, dtype=torch.bool), (h, w), colors=colors, sh=sh,
                            mode="sharp", settings=RenderSettings())
