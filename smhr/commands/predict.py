@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     summary = predict(args.inputs, opts)
-    for skipped in summary.skipped:
-        log.warning("skipped %s: %s", skipped.path, skipped.reason)
+    if summary.skipped:
+        log.warning("skipped %d files (reasons in %s)", len(summary.skipped), summary.out / "run.json")
     log.info("wrote %d images (%d hands) to %s", len(summary.images), summary.num_hands, summary.out)
     return 0

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +41,7 @@ from smhr.predict.inputs import Frame, InputError, Skipped, discover, iter_frame
 from smhr.predict.letterbox import Letterbox, focal_intrinsics, normalise
 from smhr.predict.outdir import MARKER, StagedOutput, check_out_dir
 from smhr.predict.results import ImageResult, image_record, multihand_record, to_source
-from smhr.viz.files import write_bytes_atomic, write_json_atomic
+from smhr.viz.files import current_umask, write_bytes_atomic, write_json_atomic
 from smhr.viz.mesh import MESH_FORMATS, outward_faces, write_mesh
 from smhr.viz.predictions import MAX_SIDE, OverlayHand, draw_predictions
 
@@ -271,10 +272,10 @@ def predict(inputs: Sequence[str | Path], opts: PredictOptions) -> PredictSummar
             reasons = "; ".join(f"{s.path}: {s.reason}" for s in summary.skipped[:3])
             raise InputError(f"no input image could be read ({reasons}); check the INPUT files")
         write_json_atomic(stage.path / MULTIHAND_FILE, {"images": multihand})
-        if opts.freihand:
-            write_freihand(stage.path / "freihand", np.stack(top_joints), np.stack(top_verts))
-        if opts.ho3d:
-            write_ho3d(stage.path / "ho3d", np.stack(top_joints), np.stack(top_verts))
+        for wanted, writer, folder in ((opts.freihand, write_freihand, "freihand"), (opts.ho3d, write_ho3d, "ho3d")):
+            if wanted:
+                for path in writer(stage.path / folder, np.stack(top_joints), np.stack(top_verts)):
+                    os.chmod(path, 0o666 & ~current_umask())  # the submission writers keep mkstemp's 0600
         write_json_atomic(stage.path / MARKER, _manifest(opts, meta, predictor, summary), indent=1)
         stage.commit()
     log.info("predict: %d images, %d hands, %d skipped -> %s", len(summary.images), summary.num_hands,

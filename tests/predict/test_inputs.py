@@ -47,6 +47,10 @@ def test_bad_inputs_are_one_clear_error(tmp_path):
     text.write_text("hello")
     with pytest.raises(SmhrError, match="fake.png: neither an image"):
         discover([text])
+    not_video = tmp_path / "fake.mp4"
+    not_video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
+    with pytest.raises(SmhrError, match="fake.mp4: neither an image"):
+        discover([not_video])
 
 
 def test_video_frames_every_and_max(tmp_path):

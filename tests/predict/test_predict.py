@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from smhr.cli import main
@@ -19,6 +20,7 @@ from smhr.model.camera import default_intrinsics
 from smhr.predict.letterbox import Letterbox
 from smhr.predict.results import HAND_KEYS, MANO_KEYS, SCHEMA
 from smhr.predict.run import MULTIHAND_FILE, PredictOptions, predict
+from smhr.viz.files import current_umask
 from smhr.viz.mesh import read_obj
 
 from tests.predict.conftest import TINY_CONFIG, rgb, write_video
@@ -66,6 +68,9 @@ def test_folder_run_writes_every_file(folder_run):
     assert run["images"] == summary.images and len(run["skipped"]) == 2
     assert run["hand_models"]["right"]["sha256"] and run["options"]["top_k"] == TOP_K
     assert no_temp_files(out) and no_temp_files(out.parent)
+    umask = current_umask()
+    for path in [out, *out.rglob("*")]:
+        assert (path.stat().st_mode & 0o777) == (0o777 if path.is_dir() else 0o666) & ~umask, path
 
 
 def test_per_image_json_schema_and_mapping_back(folder_run):
@@ -76,7 +81,7 @@ def test_per_image_json_schema_and_mapping_back(folder_run):
         assert doc["input_size"] == TINY_CONFIG["input_size"] and doc["camera"]["from"] == "default"
         lb = Letterbox.fit(hw, TINY_CONFIG["input_size"])
         K = np.asarray(doc["camera"]["K"])
-        np.testing.assert_allclose(K, lb.K_to_source(default_intrinsics(TINY_CONFIG["input_size"], 1, torch_double())[0].numpy()), atol=1e-6)
+        np.testing.assert_allclose(K, lb.K_to_source(default_intrinsics(TINY_CONFIG["input_size"], 1, torch.float64)[0].numpy()), atol=1e-6)
         np.testing.assert_allclose(doc["letterbox"], lb.A, atol=1e-9)
         assert len(doc["hands"]) == TOP_K
         scores = [h["score"] for h in doc["hands"]]
@@ -90,12 +95,6 @@ def test_per_image_json_schema_and_mapping_back(folder_run):
                 "global_orient": (3,), "hand_pose": (45,), "betas": (10,), "transl": (3,)}
             # 2D in original pixels: the 3D projects onto it through the original image's K
             np.testing.assert_allclose(project(np.asarray(hand["joints3d"]), K), hand["joints2d"], atol=0.01)
-
-
-def torch_double():
-    import torch
-
-    return torch.float64
 
 
 def test_multihand_and_submission_files(folder_run):
@@ -140,6 +139,19 @@ def test_focal_overrides_the_camera(tmp_path, tiny_checkpoint):
     assert not (out / "images" / "wide.png").exists()
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_gives_the_cpu_result(tmp_path, tiny_checkpoint):
+    Image.fromarray(rgb(50, 70, 4)).save(tmp_path / "x.png")
+    docs = {}
+    for device in ("cpu", "cuda"):
+        predict([tmp_path / "x.png"], options(tiny_checkpoint, tmp_path / device, device=device, overlay=False))
+        docs[device] = json.loads((tmp_path / device / "images" / "x.json").read_text())
+    for a, b in zip(docs["cpu"]["hands"], docs["cuda"]["hands"]):
+        assert a["side"] == b["side"]
+        np.testing.assert_allclose(a["joints2d"], b["joints2d"], atol=0.05)
+
+
 def test_video_input(tmp_path, tiny_checkpoint):
     video = write_video(tmp_path / "clip.mp4", frames=5)
     out = tmp_path / "out"
@@ -175,8 +187,6 @@ def test_checkpoint_errors_name_the_file(tmp_path, tiny_checkpoint, procedural_m
 
 
 def test_checkpoint_of_another_architecture(tmp_path, tiny_checkpoint):
-    import torch
-
     payload = torch.load(tiny_checkpoint, weights_only=True)
     payload["model"]["config"]["neck_channels"] = 32
     other = tmp_path / "other.pt"
