@@ -21,6 +21,7 @@ Layout of ``--out``::
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 from collections.abc import Iterator, Sequence
@@ -217,6 +218,35 @@ class _Predictor:
         return out
 
 
+class _ImagesJson:
+    """``{"images": {name: value, ...}}`` written entry by entry (a long video's hands never sit in
+    memory at once) into a hidden temporary file, renamed to ``path`` by :meth:`finish`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.tmp = path, path.with_name(f".{path.name}.tmp")
+        self.handle = open(self.tmp, "w")
+        self.handle.write('{"images":{')
+        self.count = 0
+
+    def add(self, name: str, value: Any) -> None:
+        self.handle.write(("," if self.count else "") + json.dumps(name) + ":" +
+                          json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False))
+        self.count += 1
+
+    def finish(self) -> None:
+        self.handle.write("}}\n")
+        self.handle.close()
+        os.chmod(self.tmp, 0o666 & ~current_umask())
+        os.replace(self.tmp, self.path)
+
+    def __enter__(self) -> _ImagesJson:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()
+        self.tmp.unlink(missing_ok=True)
+
+
 def _write_image(stage: Path, frame: Frame, result: ImageResult, predictor: _Predictor) -> None:
     opts = predictor.opts
     write_json_atomic(stage / "images" / f"{result.name}.json", image_record(result))
@@ -251,10 +281,11 @@ def predict(inputs: Sequence[str | Path], opts: PredictOptions) -> PredictSummar
     model, meta = load_model(opts)
     predictor = _Predictor(model, opts)
     summary = PredictSummary(out=out, skipped=list(skipped))
-    multihand: dict[str, list[dict[str, Any]]] = {}
     top_joints, top_verts = [], []
+    submissions = opts.freihand or opts.ho3d
     total = sum(s.kind == "image" for s in sources) if all(s.kind == "image" for s in sources) else None
-    with StagedOutput(out) as stage, tqdm(total=total, unit="img", desc="predict", disable=not opts.progress) as bar:
+    with StagedOutput(out) as stage, tqdm(total=total, unit="img", desc="predict", disable=not opts.progress) as bar, \
+            _ImagesJson(stage.path / MULTIHAND_FILE) as multihand:
         for batch in _batches(iter_frames(sources, opts.every, opts.max_frames), opts.batch_size):
             for bad in (f for f in batch if f.image is None):
                 log.warning("%s", bad.error)
@@ -262,24 +293,23 @@ def predict(inputs: Sequence[str | Path], opts: PredictOptions) -> PredictSummar
             good = [f for f in batch if f.image is not None]
             for frame, (result, slots) in zip(good, predictor(good) if good else []):
                 _write_image(stage.path, frame, result, predictor)
-                multihand[result.name] = [multihand_record(h) for h in result.hands]
-                top_joints.append(slots[0].joints3d)
-                top_verts.append(slots[0].vertices)
+                multihand.add(result.name, [multihand_record(h) for h in result.hands])
+                if submissions:
+                    top_joints.append(slots[0].joints3d)
+                    top_verts.append(slots[0].vertices)
                 summary.images.append(result.name)
                 summary.num_hands += len(result.hands)
             bar.update(len(batch))
         if not summary.images:
             reasons = "; ".join(f"{s.path}: {s.reason}" for s in summary.skipped[:3])
             raise InputError(f"no input image could be read ({reasons}); check the INPUT files")
-        write_json_atomic(stage.path / MULTIHAND_FILE, {"images": multihand})
+        multihand.finish()
         for wanted, writer, folder in ((opts.freihand, write_freihand, "freihand"), (opts.ho3d, write_ho3d, "ho3d")):
             if wanted:
                 for path in writer(stage.path / folder, np.stack(top_joints), np.stack(top_verts)):
                     os.chmod(path, 0o666 & ~current_umask())  # the submission writers keep mkstemp's 0600
         write_json_atomic(stage.path / MARKER, _manifest(opts, meta, predictor, summary), indent=1)
         stage.commit()
-    log.info("predict: %d images, %d hands, %d skipped -> %s", len(summary.images), summary.num_hands,
-             len(summary.skipped), out)
     return summary
 
 

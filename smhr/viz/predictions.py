@@ -76,19 +76,16 @@ def render_mesh_layer(hands: Sequence[OverlayHand], K: np.ndarray, image_hw: tup
 
     Returns:
         (rgb (h, w, 3) float32 in [0, 1], alpha (h, w) float32 coverage in [0, 1]).
+
+    Raises:
+        ValueError: the hands' meshes differ in vertex or face count.
     """
     h, w = image_hw
     meshes = [hand for hand in hands if hand.vertices is not None and hand.faces is not None]
-    if not meshes or len({hand.faces.shape[0] for hand in meshes}) != 1:
-        # nothing to render, or models with different face counts (render them one by one)
-        if len(meshes) > 1:
-            rgb, alpha = np.zeros((h, w, 3), np.float32), np.zeros((h, w), np.float32)
-            for hand in sorted(meshes, key=lambda m: -float(np.mean(m.vertices[:, 2]))):
-                r, a = render_mesh_layer([hand], K, image_hw, sh)
-                rgb = rgb * (1 - a[..., None]) + r * a[..., None]
-                alpha = alpha + a * (1 - alpha)
-            return rgb, alpha
+    if not meshes:
         return np.zeros((h, w, 3), np.float32), np.zeros((h, w), np.float32)
+    if len({hand.faces.shape for hand in meshes}) != 1 or len({hand.vertices.shape for hand in meshes}) != 1:
+        raise ValueError("render_mesh_layer: all hands must share one topology (the two sides of one hand model)")
     n = len(meshes)
     verts = torch.tensor(np.stack([m.vertices for m in meshes]), dtype=torch.float32)[None]
     faces = torch.tensor(np.stack([m.faces for m in meshes]), dtype=torch.long)[None]
