@@ -200,7 +200,9 @@ def iter_frames(sources: Sequence[Source], every: int = 1, max_frames: int | Non
         ``error`` instead of pixels.
 
     Raises:
-        InputError: a video cannot be opened or stops decoding part-way (truncated).
+        InputError: a video cannot be opened, stops decoding part-way, or decodes fewer frames
+            than its container declares (truncated MP4/MOV; containers without a frame count,
+            such as MKV or MPEG-TS, cut mid-stream are read up to the cut).
     """
     if every < 1:
         raise InputError(f"--every {every}: must be >= 1")
@@ -216,19 +218,23 @@ def iter_frames(sources: Sequence[Source], every: int = 1, max_frames: int | Non
 
 def _video_frames(source: Source, every: int, max_frames: int | None) -> Iterator[Frame]:
     av = _av()
-
-    kept = 0
+    kept = decoded = declared = 0
+    fix = "the file is truncated or corrupt: re-encode or re-copy it"
     try:
         with av.open(str(source.path)) as container:
+            declared = int(container.streams.video[0].frames or 0)
             for index, frame in enumerate(container.decode(video=0)):
+                decoded = index + 1
                 if max_frames is not None and kept >= max_frames:
-                    break
+                    return
                 if index % every:
                     continue
                 kept += 1
                 yield Frame(f"{source.name}_{index:06d}", source.path, index, frame.to_ndarray(format="rgb24"))
     except (av.FFmpegError, OSError, ValueError, IndexError) as err:
-        raise InputError(f"{source.path}: video stops decoding after {kept} frames ({err}); the file is "
-                         f"truncated or corrupt: re-encode or re-copy it") from err
-    if kept == 0 and (max_frames is None or max_frames > 0):
-        raise InputError(f"{source.path}: video has no decodable frame; re-encode or re-copy it")
+        raise InputError(f"{source.path}: video stops decoding after {decoded} frames ({err}); {fix}") from err
+    if decoded == 0:
+        raise InputError(f"{source.path}: video has no decodable frame; {fix}")
+    if declared and decoded < declared:
+        # FFmpeg ends silently at a cut; containers with a frame count (MP4/MOV) reveal it
+        raise InputError(f"{source.path}: video declares {declared} frames but only {decoded} decode; {fix}")

@@ -17,11 +17,11 @@ def rgb(h: int, w: int, seed: int) -> np.ndarray:
     return (255 * np.clip(base * 0.8 + rng.uniform(0, 0.2, size=(h, w, 3)), 0, 1)).astype(np.uint8)
 
 
-def write_video(path: Path, frames: int = 5, hw: tuple[int, int] = (48, 64)) -> Path:
-    """An MPEG-4 video of ``frames`` frames written with PyAV."""
+def write_video(path: Path, frames: int = 5, hw: tuple[int, int] = (48, 64), options: dict | None = None) -> Path:
+    """An MPEG-4 video of ``frames`` frames written with PyAV (``options``: the muxer's)."""
     import av
 
-    with av.open(str(path), "w") as container:
+    with av.open(str(path), "w", options=options or {}) as container:
         stream = container.add_stream("mpeg4", rate=10)
         stream.height, stream.width = hw
         stream.pix_fmt = "yuv420p"

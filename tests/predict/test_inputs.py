@@ -71,6 +71,17 @@ def test_truncated_video_is_one_clear_error(tmp_path):
         discover([cut])
 
 
+def test_video_cut_mid_stream_is_one_clear_error(tmp_path):
+    """An MP4 with its index first (faststart) opens after a cut; the missing frames are noticed."""
+    video = write_video(tmp_path / "clip.mp4", frames=20, options={"movflags": "faststart"})
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(video.read_bytes()[: int(video.stat().st_size * 0.6)])
+    sources, _ = discover([cut])
+    with pytest.raises(InputError, match="cut.mp4: video declares 20 frames but only"):
+        list(iter_frames(sources))
+    assert len(list(iter_frames(discover([video])[0]))) == 20
+
+
 def test_explicit_truncated_image_comes_back_as_an_error_frame(mixed_folder):
     sources, _ = discover([mixed_folder / "broken.png"])
     (frame,) = iter_frames(sources)

@@ -161,6 +161,15 @@ def test_video_input(tmp_path, tiny_checkpoint):
     assert json.loads((out / "images" / "clip_000002.json").read_text())["frame"] == 2
 
 
+def test_video_cut_mid_stream_leaves_out_untouched(tmp_path, tiny_checkpoint):
+    video = write_video(tmp_path / "clip.mp4", frames=20, options={"movflags": "faststart"})
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(video.read_bytes()[: int(video.stat().st_size * 0.6)])
+    with pytest.raises(SmhrError, match="cut.mp4.*truncated"):
+        predict([cut], options(tiny_checkpoint, tmp_path / "out", overlay=False))
+    assert not (tmp_path / "out").exists() and not any(p.name.startswith(".") for p in tmp_path.iterdir())
+
+
 def test_batching_does_not_change_results(tmp_path, tiny_checkpoint):
     for i, hw in enumerate([(50, 70), (64, 64), (90, 30)]):
         Image.fromarray(rgb(*hw, seed=i)).save(tmp_path / f"{i}.png")
