@@ -247,3 +247,4 @@ def test_cli(tmp_path, tiny_checkpoint, capsys):
     assert main(["export", "--checkpoint", str(tiny_checkpoint), "--onnx", str(onnx)]) == 0 and onnx.is_file()
     assert main(["export", "--checkpoint", str(tiny_checkpoint), "--onnx", str(tmp_path / "nope" / "m.onnx")]) == 1
     assert "does not exist" in capsys.readouterr().err
+
