@@ -156,7 +156,9 @@ def discover(inputs: Sequence[str | Path]) -> tuple[list[Source], list[Skipped]]
             for file in _folder_files(path):
                 if not is_image(file):
                     skipped.append(Skipped(file, "not an image (PIL does not recognise its content)"))
-                    log.warning("%s: not an image, skipped", file)
+                    # loud only when the name promises an image; sidecar files (JSON, text) are expected
+                    level = logging.WARNING if file.suffix.lower() in Image.registered_extensions() else logging.DEBUG
+                    log.log(level, "%s: not an image, skipped", file)
                     continue
                 rel = file.relative_to(path).with_suffix("").as_posix()
                 found.append((file, f"{path.resolve().name}/{rel}" if prefix else rel, "image"))
