@@ -210,6 +210,13 @@ class _Predictor:
         device = self.opts.device
         maps = self.model(x.to(device))
         pred = self.model.decode(maps, K=K_in.to(device), score_threshold=0.0, top_k=self.top_k).to("cpu")
+        finite = torch.stack([m.flatten(1).isfinite().all(1) for m in maps]).all(0).cpu()
+        for name in ("score", "box", "joints2d", "keypoints2d", "vertices", "joints3d", "global_orient", "hand_pose", "betas"):
+            finite &= getattr(pred, name).flatten(1).isfinite().all(1)
+        if not finite.all():
+            bad = frames[int((~finite).nonzero()[0])].path
+            raise CheckpointError(f"{self.opts.checkpoint}: the network gives NaN or inf on {bad}; "
+                                  f"the checkpoint is broken (diverged training?): use another one")
         out = []
         for frame, lb, (K, _, origin), slots in zip(frames, boxes, cams, pred.per_image()):
             slots = [to_source(h, lb) for h in slots]

@@ -205,6 +205,18 @@ def test_checkpoint_of_another_architecture(tmp_path, tiny_checkpoint):
         predict([tmp_path / "x.png"], options(other, tmp_path / "o"))
 
 
+def test_checkpoint_giving_nan_is_one_clear_error(tmp_path, tiny_checkpoint):
+    payload = torch.load(tiny_checkpoint, weights_only=True)
+    name = next(k for k in payload["model"]["state_dict"] if k.startswith("heads.") and k.endswith("weight"))
+    payload["model"]["state_dict"][name].fill_(float("nan"))
+    broken = tmp_path / "broken.pt"
+    torch.save(payload, broken)
+    Image.fromarray(rgb(32, 32, 0)).save(tmp_path / "x.png")
+    with pytest.raises(SmhrError, match="broken.pt: the network gives NaN"):
+        predict([tmp_path / "x.png"], options(broken, tmp_path / "o", overlay=False))
+    assert not (tmp_path / "o").exists()
+
+
 def test_out_folder_checks_before_any_work(tmp_path, tiny_checkpoint):
     Image.fromarray(rgb(32, 32, 0)).save(tmp_path / "x.png")
     image = tmp_path / "x.png"
