@@ -210,10 +210,11 @@ def hands_at(maps: HeadMaps, index: torch.Tensor, side: torch.Tensor, K: torch.T
         mask: (B, H) bool, the real slots (only those go through the hand model); default all.
 
     Returns:
-        :class:`HandPredictions` with local keypoints *not* snapped (see :func:`decode`).
+        :class:`HandPredictions` with local keypoints *not* snapped (see :func:`decode`);
+        slots where ``mask`` is False are zeros.
     """
     b, n = index.shape
-    h, w = maps.center.shape[-2:]
+    w = maps.center.shape[-1]
     stride = cfg.stride
     image_size = w * stride
     K = K.to(maps.params.dtype)
@@ -224,7 +225,10 @@ def hands_at(maps: HeadMaps, index: torch.Tensor, side: torch.Tensor, K: torch.T
     cell = index_to_cell(index, w).to(maps.params.dtype)
     center = cell_to_pixel(cell + gather_at(maps.center_offset, index), stride)
     p = split_params(gather_at(maps.params, index), cfg.rotation)
-    Kh = K[:, None].expand(b, n, 3, 3)
+    # Padded slots read an identity camera: an image without hands may come with a zero K, and a
+    # division by zero there would leak NaN into the gradients of the real slots.
+    eye = torch.eye(3, dtype=K.dtype, device=K.device)
+    Kh = torch.where(mask[..., None, None], K[:, None].expand(b, n, 3, 3), eye)
     _, root = root_from_camera(p["camera"], cell_to_pixel(cell, stride), Kh, image_size,
                                cfg.root_offset_scale, cfg.depth_ref)
     verts, joints = run_hand_models(hand_models, side, mask, p["global_orient"], p["hand_pose"], p["betas"])
@@ -235,12 +239,12 @@ def hands_at(maps: HeadMaps, index: torch.Tensor, side: torch.Tensor, K: torch.T
     box = torch.cat([verts2d.amin(-2), verts2d.amax(-2)], -1)
     kp_off = gather_at(maps.keypoint_offset, index).unflatten(-1, (NUM_JOINTS, 2))
     albedo, sh = decode_appearance(gather_at(maps.appearance, index), cfg.albedo_mean, verts.shape[-2])
-    return HandPredictions(
+    return _zero_padded(HandPredictions(
         mask=mask, score=score, side=side, center=center, box=box,
         global_orient=p["global_orient"], hand_pose=p["hand_pose"], betas=p["betas"], transl=transl,
         vertices=verts, joints3d=joints, joints2d=project(joints, Kh),
         keypoints2d=cell_to_pixel(cell[..., None, :] + kp_off, stride), K=K, albedo=albedo, sh=sh,
-    )
+    ))
 
 
 def snap_keypoints(keypoints2d: torch.Tensor, box: torch.Tensor, keypoint_logits: torch.Tensor, stride: int,
@@ -288,7 +292,7 @@ def decode(maps: HeadMaps, hand_models: tuple[HandModel, HandModel] | torch.nn.M
         :class:`HandPredictions` with K = min(top_k, h * w) slots, ``mask`` marking the 0..K
         hands that pass the threshold; padded slots are zeros.
     """
-    b, _, h, w = maps.center.shape
+    b, _, _, w = maps.center.shape
     thr = cfg.score_threshold if score_threshold is None else score_threshold
     centers = top_centers(maps.center, cfg.max_hands if top_k is None else top_k, thr, cfg.nms_kernel)
     if K is None:

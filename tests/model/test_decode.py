@@ -13,7 +13,7 @@ from smhr.data.paste import PasteConfig, compose_image
 from smhr.data.toy import toy_sample
 from smhr.model.camera import camera_from_root
 from smhr.model.config import ModelConfig
-from smhr.model.decode import decode, gather_at, hands_at, heatmap_nms, snap_keypoints, top_centers
+from smhr.model.decode import decode, gather_at, heatmap_nms, snap_keypoints, top_centers
 from smhr.model.heads import HeadMaps, num_params, params_layout, params_rest
 
 H = W = 16
@@ -190,3 +190,20 @@ def test_hands_at_ground_truth_centres_of_dataset_items(hand_models, tiny_model)
     tiny_model.hands_at(maps, batch.center_index, batch.side, K, mask=batch.hand_mask).joints2d[valid].sum().backward()
     grad = tiny_model.heads.towers["params"][-1].weight.grad
     assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
+
+
+def test_padded_slots_of_an_image_without_hands_stay_finite(tiny_model) -> None:
+    # Collated batches give an image without hands a zero K; its padded slots must not leak NaN.
+    x = torch.randn(2, 3, 64, 64)
+    maps = tiny_model.train()(x)
+    K = torch.zeros(2, 3, 3)
+    K[0] = torch.tensor([[80.0, 0.0, 32.0], [0.0, 80.0, 32.0], [0.0, 0.0, 1.0]])
+    index = torch.tensor([[40, 0], [0, 0]])
+    side = torch.tensor([[1, 0], [0, 0]])
+    mask = torch.tensor([[True, False], [False, False]])
+    pred = tiny_model.hands_at(maps, index, side, K, mask=mask)
+    assert torch.isfinite(pred.joints2d).all() and torch.isfinite(pred.vertices).all()
+    assert not pred.vertices[~mask].any() and pred.vertices[0, 0].abs().sum() > 0
+    pred.joints2d[mask].sum().backward()
+    grads = [p.grad for p in tiny_model.parameters() if p.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads)
