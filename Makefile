@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 .PHONY: setup repro test bench clean-venv help
 
 help:
-	@echo "make repro   - create $(VENV), install $(TORCH) and smhr[pipeline,notebooks,dev], run 'dvc repro'"
+	@echo "make repro   - create $(VENV), install $(TORCH) and smhr[pipeline,notebooks,dev,demo], run 'dvc repro'"
 	@echo "make test    - same set-up, then pytest (PYTEST_ARGS='-m \"not slow\"' to narrow)"
 	@echo "make bench   - run the speed/memory benchmarks into reports/bench/"
 	@echo "Variables: PYTHON=$(PYTHON) VENV=$(VENV) TORCH=$(TORCH)"
@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e ".[pipeline,notebooks,dev]"
+	$(PY) -m pip install -q -e ".[pipeline,notebooks,dev,demo]"
 	touch $@
 
 setup: $(VENV)/.installed

@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("smhr.commands.data", "inspect datasets: 'data check' validates a directory, 'data show' draws samples"),
     "evaluate": ("smhr.commands.evaluate", "evaluate predictions with a benchmark's official protocol"),
     "bench": ("smhr.commands.bench", "speed and memory benchmarks, results into reports/bench/"),
+    "predict": ("smhr.commands.predict", "run a checkpoint on images, folders or a video: overlays, JSON, meshes, prediction files"),
+    "export": ("smhr.commands.export", "export a checkpoint's network to ONNX (dynamic batch)"),
 }
 
 
