@@ -8,6 +8,7 @@ import pytest
 
 from smhr.hand.joints import HO3D_TO_OPENPOSE
 from smhr.hand.model_file import ModelData, load_model_data
+from tests.hand.reference_lbs import reference_lbs
 
 
 @pytest.fixture(scope="session")
@@ -20,47 +21,22 @@ def procedural_left(procedural_model_files) -> ModelData:
     return load_model_data(procedural_model_files.left)
 
 
-def rodrigues(aa: np.ndarray) -> np.ndarray:
-    """(3,) axis-angle -> (3, 3), textbook formula."""
-    theta = np.linalg.norm(aa)
-    if theta < 1e-12:
-        return np.eye(3)
-    k = aa / theta
-    kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + np.sin(theta) * kx + (1 - np.cos(theta)) * kx @ kx
-
-
 def reference_forward(data: ModelData, full_pose: np.ndarray, betas: np.ndarray, transl: np.ndarray):
-    """Plain NumPy MANO: shape blend, joint regression, pose blend, forward kinematics, LBS.
+    """The layer's forward by the loop reference (:mod:`tests.hand.reference_lbs`), plus tips and order.
 
     Args:
-        full_pose: (48,) axis-angle, hands_mean already included.
-        betas: (10,). transl: (3,).
+        data: the model file's arrays.
+        full_pose: (48,) axis-angle (hands_mean already added).
+        betas: (10,).
+        transl: (3,).
 
     Returns:
         vertices (V, 3) and joints (21, 3) in OpenPose order.
     """
-    v_shaped = data.v_template + data.shapedirs @ betas
-    J = data.J_regressor @ v_shaped
-    R = [rodrigues(full_pose[3 * j : 3 * j + 3]) for j in range(16)]
-    feat = np.concatenate([(R[j] - np.eye(3)).reshape(-1) for j in range(1, 16)])
-    v_posed = v_shaped + data.posedirs @ feat
-    parents = data.kintree_table[0]
-    G = []
-    for j in range(16):
-        local = np.eye(4)
-        local[:3, :3] = R[j]
-        local[:3, 3] = J[j] - (J[parents[j]] if j > 0 else 0.0)
-        G.append(local if j == 0 else G[parents[j]] @ local)
-    A = []
-    for j in range(16):
-        a = G[j].copy()
-        a[:3, 3] -= G[j][:3, :3] @ J[j]
-        A.append(a)
-    T = np.einsum("vj,jab->vab", data.weights, np.stack(A))
-    vh = np.concatenate([v_posed, np.ones((len(v_posed), 1))], axis=1)
-    verts = np.einsum("vab,vb->va", T, vh)[:, :3] + transl
-    joints16 = np.stack([g[:3, 3] for g in G]) + transl
+    arrays = {"v_template": data.v_template, "shapedirs": data.shapedirs, "posedirs": data.posedirs,
+              "J_regressor": data.J_regressor, "weights": data.weights, "kintree_table": data.kintree_table}
+    verts, joints16 = reference_lbs(arrays, full_pose, betas)
+    verts, joints16 = verts + transl, joints16 + transl
     joints = np.concatenate([joints16, verts[data.fingertip_vertex_ids]])[HO3D_TO_OPENPOSE]
     return verts, joints
 

@@ -34,15 +34,13 @@ def write_video(path: Path, frames: int = 5, hw: tuple[int, int] = (48, 64), opt
     return path
 
 
-@pytest.fixture
-def mixed_folder(tmp_path: Path) -> Path:
+def write_mixed_folder(root: Path) -> Path:
     """A folder of images of several sizes and types, with one truncated image, a text file named
     ``.png``, a PNG named ``.dat`` and a hidden file.
 
     Expected: images ``a`` (PNG 60x80), ``sub/b`` (JPEG 100x50), ``c`` (PNG named c.dat, 64x64),
     ``broken`` (truncated PNG: reported and skipped); ``notes.png`` (text) skipped as not an image.
     """
-    root = tmp_path / "photos"
     (root / "sub").mkdir(parents=True)
     Image.fromarray(rgb(60, 80, 0)).save(root / "a.png")
     Image.fromarray(rgb(100, 50, 1)).save(root / "sub" / "b.jpg", quality=90)
@@ -53,6 +51,12 @@ def mixed_folder(tmp_path: Path) -> Path:
     (root / "notes.png").write_text("not an image\n")
     (root / ".hidden.png").write_bytes((root / "a.png").read_bytes())
     return root
+
+
+@pytest.fixture
+def mixed_folder(tmp_path: Path) -> Path:
+    """See :func:`write_mixed_folder`."""
+    return write_mixed_folder(tmp_path / "photos")
 
 
 TINY_CONFIG = dict(width=0.25, input_size=64, neck_channels=16, head_channels=16, max_hands=4)

@@ -18,6 +18,7 @@ from smhr.eval.submission import to_ho3d
 from smhr.geometry.camera import project
 from smhr.model.camera import default_intrinsics
 from smhr.predict.letterbox import Letterbox
+from tests.predict.conftest import write_mixed_folder
 from smhr.predict.results import HAND_KEYS, MANO_KEYS, SCHEMA
 from smhr.predict.run import MULTIHAND_FILE, PredictOptions, predict
 from smhr.viz.files import current_umask
@@ -39,15 +40,7 @@ def no_temp_files(root: Path) -> bool:
 
 @pytest.fixture(scope="module")
 def folder_run(tmp_path_factory, tiny_checkpoint):
-    root = tmp_path_factory.mktemp("inputs") / "photos"
-    (root / "sub").mkdir(parents=True)
-    Image.fromarray(rgb(60, 80, 0)).save(root / "a.png")
-    Image.fromarray(rgb(100, 50, 1)).save(root / "sub" / "b.jpg", quality=90)
-    Image.fromarray(rgb(64, 64, 2)).save(root / "c.dat", format="PNG")
-    Image.fromarray(rgb(70, 70, 3)).save(root / "broken.png")
-    data = (root / "broken.png").read_bytes()
-    (root / "broken.png").write_bytes(data[: len(data) // 2])
-    (root / "notes.png").write_text("not an image\n")
+    root = write_mixed_folder(tmp_path_factory.mktemp("inputs") / "photos")
     out = tmp_path_factory.mktemp("runs") / "out"
     summary = predict([root], options(tiny_checkpoint, out, meshes="obj", freihand=True, ho3d=True))
     return root, out, summary
