@@ -133,7 +133,7 @@ def test_a_gradient_step_from_a_perturbed_prediction_lowers_it(case):
     assert float(before.detach()) > 1e-6, "the perturbation must change the loss"
     (grad,) = torch.autograd.grad(before, pred)
     assert torch.isfinite(grad).all()
-    step = 1e-3 * float(before) / grad.pow(2).sum().clamp(min=1e-30)
+    step = 1e-3 * float(before.detach()) / grad.pow(2).sum().clamp(min=1e-30)
     after = case.fn(pred.detach() - step * grad)
     assert float(after) < float(before.detach())
 
