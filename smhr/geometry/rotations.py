@@ -60,9 +60,11 @@ def matrix_to_axis_angle(R: torch.Tensor) -> torch.Tensor:
     """
     trace = R[..., 0, 0] + R[..., 1, 1] + R[..., 2, 2]
     cos = ((trace - 1.0) / 2.0).clamp(-1.0, 1.0)
-    angle = torch.acos(cos)
     w = torch.stack([R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0], R[..., 1, 0] - R[..., 0, 1]], -1)
-    sin = torch.sin(angle)
+    # angle = atan2(sin, cos) with sin = |w| / 2: unlike acos(cos), its gradient stays finite at
+    # and near the identity (acos' is infinite at cos = 1).
+    sin = torch.sqrt((w * w).sum(-1) + _EPS**2) / 2.0
+    angle = torch.atan2(sin, cos)
     small = angle < 1e-4
     factor = torch.where(small, 0.5 + angle**2 / 12.0, angle / (2.0 * sin.clamp_min(_EPS)))
     aa = w * factor[..., None]

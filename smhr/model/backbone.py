@@ -209,6 +209,21 @@ BACKBONES: dict[str, Callable[..., ResNet]] = {"resnet18": resnet18, "resnet34":
 """The backbone choices of ``model.backbone`` (a plain dict, no registry)."""
 
 
+def state_dict_mismatch(own: dict[str, torch.Tensor], state: dict[str, torch.Tensor]) -> str:
+    """What keeps ``state`` from loading strictly into a module whose state dict is ``own``.
+
+    Returns:
+        ``""`` when the keys and shapes agree, else e.g. ``"missing [...]; wrong shape [...]"``
+        (at most three keys of each kind).
+    """
+    missing = sorted(set(own) - set(state))
+    extra = sorted(set(state) - set(own))
+    shapes = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
+    return "; ".join(f"{name} {keys[:3]}{' ...' if len(keys) > 3 else ''}"
+                     for name, keys in (("missing", missing), ("unexpected", extra), ("wrong shape", shapes))
+                     if keys)
+
+
 _FIX = ("point model.pretrained at torchvision's own checkpoint of this architecture "
         "(e.g. resnet18-f37072fd.pth), or set it to null")
 
@@ -246,13 +261,8 @@ def load_pretrained(backbone: ResNet, path: str | Path) -> None:
     own = backbone.state_dict()
     if isinstance(backbone.bn1, FrozenBatchNorm2d):
         state = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
-    missing = sorted(set(own) - set(state))
-    extra = sorted(set(state) - set(own))
-    shapes = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
-    if missing or extra or shapes:
-        detail = "; ".join(f"{name} {keys[:3]}{' ...' if len(keys) > 3 else ''}"
-                           for name, keys in (("missing", missing), ("unexpected", extra), ("wrong shape", shapes))
-                           if keys)
+    detail = state_dict_mismatch(own, state)
+    if detail:
         raise ModelFileError(f"{path}: not a checkpoint of this backbone ({detail}); {_FIX}")
     backbone.load_state_dict(state, strict=True)
 
