@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from smhr.data.dataset import IMAGENET_MEAN, IMAGENET_STD, HandBatch
@@ -50,7 +51,7 @@ class Objective:
 
     def __post_init__(self) -> None:
         left, right = self.model.hand_models
-        self.frames = torch.tensor([joint_frames(left.data), joint_frames(right.data)], dtype=torch.float32)
+        self.frames = torch.tensor(np.stack([joint_frames(left.data), joint_frames(right.data)]), dtype=torch.float32)
         self.limits = torch.tensor(JOINT_LIMITS, dtype=torch.float32)
 
     def image_intrinsics(self, batch: HandBatch) -> torch.Tensor:

@@ -36,7 +36,8 @@ def test_killed_and_resumed_equals_uninterrupted_bitwise(make_model, toy_samples
     for (name, a), (_, b) in zip(full.state_dict().items(), resumed.state_dict().items()):
         assert torch.equal(a, b), name
     assert (tmp_path / "a" / "metrics.json").read_bytes() == (tmp_path / "b" / "metrics.json").read_bytes()
-    assert m_full == m_res and set(m_full) >= {"ap", "recall", "joints2d_err_px", "pa_mpjpe_mm"}
+    assert json.dumps(m_full) == json.dumps(m_res)  # NaN-aware equality
+    assert set(m_full) >= {"step", "ap", "recall", "handedness_acc", "joints2d_err_px"}
     for tsv in (tmp_path / "a" / "live" / "plots").rglob("*.tsv"):
         twin = tmp_path / "b" / tsv.relative_to(tmp_path / "a")
         assert twin.read_text() == tsv.read_text(), tsv.name
