@@ -3,6 +3,7 @@
 #   make test    set up .venv, then run the test suite
 PYTHON ?= python3
 VENV ?= .venv
+# pip arguments for torch, unquoted so an index can follow: TORCH="torch==2.13.0 --index-url URL"
 TORCH ?= torch==2.13.0
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
@@ -18,7 +19,7 @@ help:
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q $(TORCH)
 	$(PY) -m pip install -q -e ".[pipeline,notebooks,dev]"
 	touch $@
 

@@ -13,7 +13,8 @@ import importlib
 import logging
 import sys
 
-from smhr.errors import SmhrError
+from smhr.errors import ConfigError, SmhrError, UsageError
+from smhr.outputs import Terminated, signals_raise
 
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -39,26 +40,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Runs the CLI. Returns the process exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _parse(argv: list[str]) -> tuple[argparse.Namespace, argparse.Namespace, object] | int:
+    """Parses ``argv``; returns (top-level args, command args, command module) or an exit code."""
     top = build_parser()
-    # Find the subcommand without parsing its options, then build only its parser.
-    known, rest = top.parse_known_args(argv)
-    if known.command is None:
-        top.print_help()
-        return 0 if not argv else 2
-    module_name, text = COMMANDS[known.command]
-    module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser(prog=f"smhr {known.command}", description=text)
-    module.configure(parser)
-    args = parser.parse_args(rest)
+    try:
+        # Find the subcommand without parsing its options, then build only its parser.
+        known, rest = top.parse_known_args(argv)
+        if known.command is None:
+            top.print_help()
+            return 0 if not argv else 2
+        module_name, text = COMMANDS[known.command]
+        module = importlib.import_module(module_name)
+        parser = argparse.ArgumentParser(prog=f"smhr {known.command}", description=text)
+        module.configure(parser)
+        return known, parser.parse_args(rest), module
+    except SystemExit as done:  # argparse: --help (0) or a usage error (2), already printed
+        return done.code if isinstance(done.code, int) else 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the CLI. Returns the process exit code.
+
+    Exit codes: 0 success; 1 a failure (bad data, a failed write: one line naming the file); 2 a
+    usage error (argparse, an option or ``params.yaml`` value out of range, an output path that
+    cannot be written); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). Commands remove their
+    partial outputs before an error or a signal ends them.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parsed = _parse(argv)
+    if isinstance(parsed, int):
+        return parsed
+    known, args, module = parsed
     logging.basicConfig(
         level=logging.DEBUG if known.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    prefix = f"smhr {known.command}"
     try:
-        return int(module.run(args) or 0)
+        with signals_raise():
+            return int(module.run(args) or 0)
+    except (ConfigError, UsageError) as err:
+        print(f"{prefix}: error: {err}", file=sys.stderr)
+        return 2
     except SmhrError as err:
-        print(f"smhr {known.command}: error: {err}", file=sys.stderr)
+        print(f"{prefix}: error: {err}", file=sys.stderr)
         return 1
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        reason = err.strerror or str(err)
+        print(f"{prefix}: error: {where}{reason}; check the path, its permissions and the free disk space", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{prefix}: interrupted; partial outputs were removed", file=sys.stderr)
+        return 130
+    except Terminated:
+        print(f"{prefix}: terminated; partial outputs were removed", file=sys.stderr)
+        return 143

@@ -21,3 +21,8 @@ class ConfigError(SmhrError, ValueError):
 
 class PredictionError(SmhrError, ValueError):
     """Predictions handed to an evaluation protocol have the wrong count, shape, axes or NaN."""
+
+
+class UsageError(SmhrError, ValueError):
+    """A command-line option has a value that cannot work (an output path that cannot be written,
+    a count out of range); the CLI exits with status 2, like argparse."""

@@ -10,16 +10,15 @@ keys, no timestamps) and ``eval.md``. Also runnable as ``python -m smhr.bench.ev
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import platform
-import resource
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from smhr.bench.memory import peak_rss_mib
 from smhr.eval.mesh_benchmarks import evaluate_mesh_benchmark
 
 SIZES = {"freihand": 3960, "ho3d_v3": 20137}
@@ -34,20 +33,21 @@ def hand_like(rng: np.random.Generator, n: int, points: int, noise: float) -> tu
     return gt, gt + rng.normal(size=gt.shape) * noise
 
 
-def _peak_rss_mib() -> float:
-    scale = 1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Runs the benchmark; returns 0."""
+def build_parser() -> argparse.ArgumentParser:
+    """Options of the evaluation benchmark."""
     parser = argparse.ArgumentParser(prog="smhr bench eval", description=__doc__.splitlines()[0])
-    parser.add_argument("--out-dir", type=Path, default=Path("reports/bench"), help="where eval.json and eval.md go")
+    parser.add_argument("--out", type=Path, default=Path("reports/bench"),
+                        help="folder for eval.json and eval.md (default: %(default)s)")
     parser.add_argument("--sets", nargs="+", choices=sorted(SIZES), default=sorted(SIZES), help="which set sizes to time")
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of each set size (e.g. 0.1 for a quick run)")
     parser.add_argument("--mode", choices=("official", "strict"), default="official", help="alignment mode")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the synthetic data")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the benchmark; returns 0."""
+    args = build_parser().parse_args(argv)
     results = {}
     for name in args.sets:
         n = max(1, int(round(SIZES[name] * args.scale)))
@@ -60,19 +60,19 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = {
             "num_samples": n,
             "seconds": round(seconds, 2),
-            "peak_rss_mib_so_far": round(_peak_rss_mib(), 1),
+            "peak_rss_mib_so_far": round(peak_rss_mib(), 1),
             "pa_mpjpe_mm": round(res.metrics["pa_mpjpe_mm"], 4),
             "f5": round(res.metrics["f5"], 4),
         }
     report = {"machine": f"{platform.machine()} {platform.system()}", "mode": args.mode, "results": results,
               "note": f"timed on a {os.cpu_count()}-core CPU; wall-clock figures also depend on other load"}
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    (args.out_dir / "eval.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "eval.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     lines = ["# smhr bench eval", "", f"Mode: {args.mode}. {report['note']}.", "",
              "| set | samples | seconds | peak RSS (MiB) | pa_mpjpe_mm | f5 |", "|---|---|---|---|---|---|"]
     for name, r in results.items():
         lines.append(f"| {name} | {r['num_samples']} | {r['seconds']} | {r['peak_rss_mib_so_far']} | {r['pa_mpjpe_mm']} | {r['f5']} |")
-    (args.out_dir / "eval.md").write_text("\n".join(lines) + "\n")
+    (args.out / "eval.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 

@@ -1,14 +1,13 @@
 """Renderer benchmark: time and peak memory of ``render_hands`` and of the dense reference (``smhr bench render``).
 
 Each case (batch, hands, size, mode) runs in a fresh spawned process, so its peak resident
-memory growth (``resource.getrusage(RUSAGE_SELF).ru_maxrss`` after minus before the runs, KiB on
-Linux) is its own. Meshes: the procedural hand (or any MANO-format file) posed at random.
+memory growth (:func:`smhr.bench.memory.peak_rss_mib` after minus before the runs) is its own. Meshes: the procedural hand (or any MANO-format file) posed at random.
 For the sizes in ``--dense-sizes``, the same case also runs through the dense all-pairs reference
 :func:`smhr.render.dense.render_hands_dense` in another fresh process, in chunks sized so that
 one chunk needs about ``--dense-cap-gb``. Its duration is first estimated from one chunk; a case
 whose estimate exceeds ``--dense-max-seconds`` records ``skipped: estimated N s`` (and the
 estimate) instead of running. ``speedup_forward_backward`` is dense / ``render_hands``.
-Writes ``<out>.json`` (sorted keys, no timestamps) and ``<out>.md``.
+Writes ``<out>/render.json`` (sorted keys, no timestamps) and ``<out>/render.md``.
 """
 
 from __future__ import annotations
@@ -17,11 +16,12 @@ import argparse
 import json
 import multiprocessing
 import os
-import resource
 import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from smhr.bench.memory import peak_rss_mib
 
 DENSE_BYTES_PER_PAIR = {"soft": 400, "sharp": 100}
 """Peak RSS growth per (sample, face) pair of one dense chunk, float32, forward+backward. Soft: the
@@ -76,14 +76,13 @@ def _run_case(case: dict) -> dict:
 
     torch.set_num_threads(case["threads"])
     verts, faces, K, mask = _scene(case["batch"], case["hands"], case["size"], case["model"], case["seed"])
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_mib()
     size = (case["size"], case["size"])
     fwd, both = _timed(lambda v: render_hands(v, faces, K, mask, size, mode=case["mode"]), verts, case["repeats"], case["mode"])
-    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     return {
         "forward_ms": 1000 * statistics.median(fwd),
         "forward_backward_ms": 1000 * statistics.median(both),
-        "peak_rss_growth_mb": grown / 1024,
+        "peak_rss_growth_mb": peak_rss_mib() - before,
     }
 
 
@@ -100,7 +99,7 @@ def _run_dense_case(case: dict) -> dict:
     per_pixel = 1 if mode == "soft" else RenderSettings().supersample ** 2
     faces_per_image = case["hands"] * faces.shape[0]
     chunk = max(1, int(case["dense_cap_gb"] * 1e9 / (DENSE_BYTES_PER_PAIR[mode] * faces_per_image)))
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_mib()
     render_hands_dense(verts[:1], faces, K[:1], mask[:1], (1, 1), mode=mode)  # first-call set-up, not timed
     # Estimate: the first rows of image 0 holding about one chunk; the cost per pair does not
     # depend on what the pixels show.
@@ -113,10 +112,10 @@ def _run_dense_case(case: dict) -> dict:
         return {**result, "dense_reference": f"skipped: estimated {estimate:.0f} s"}
     fwd, both = _timed(lambda v: render_hands_dense(v, faces, K, mask, (size, size), mode=mode, pixels_per_chunk=chunk),
                        verts, case["dense_repeats"], mode)
-    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    grown = peak_rss_mib() - before
     pairs = case["batch"] * size * size * per_pixel * faces_per_image
     return {**result, "dense_reference": "run", "dense_forward_ms": 1000 * statistics.median(fwd),
-            "dense_forward_backward_ms": 1000 * statistics.median(both), "dense_peak_rss_growth_mb": grown / 1024,
+            "dense_forward_backward_ms": 1000 * statistics.median(both), "dense_peak_rss_growth_mb": grown,
             "dense_pairs_per_s": pairs / statistics.median(both)}
 
 
@@ -131,10 +130,11 @@ def _row(name: str, r: dict) -> str:
     return ours + f" {r['dense_reference']} | - | - | - |"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Runs the benchmark; returns the exit code."""
+def build_parser() -> argparse.ArgumentParser:
+    """Options of the renderer benchmark."""
     parser = argparse.ArgumentParser(prog="smhr bench render", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="reports/bench/render", help="output path without extension (.json and .md are written)")
+    parser.add_argument("--out", type=Path, default=Path("reports/bench"),
+                        help="folder for render.json and render.md (default: %(default)s)")
     parser.add_argument("--batch", type=int, default=8, help="images per batch")
     parser.add_argument("--hands", type=int, nargs="+", default=[1, 2, 4], help="hands per image, one case each")
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256], help="square image sizes in pixels")
@@ -149,7 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dense-max-seconds", type=float, default=600.0,
                         help="time cap per dense case: estimated from one chunk first, skipped (estimate recorded) above it")
     parser.add_argument("--dense-repeats", type=int, default=1, help="timed dense runs per case (the median is reported)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the benchmark; returns the exit code."""
+    args = build_parser().parse_args(argv)
     results = {}
     ctx = multiprocessing.get_context("spawn")
     for size in args.sizes:
@@ -167,16 +172,15 @@ def main(argv: list[str] | None = None) -> int:
                 if result["dense_forward_backward_ms"] is not None:
                     result["speedup_forward_backward"] = result["dense_forward_backward_ms"] / result["forward_backward_ms"]
                 results[f"b{args.batch}_h{hands}_{size}px_{mode}"] = result
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     rows = ["| case | forward ms | forward+backward ms | peak RSS growth MB | dense forward ms | dense forward+backward ms "
             "| dense peak RSS growth MB | dense / ours (forward+backward) |", "|---|---|---|---|---|---|---|---|"]
     rows += [_row(name, r) for name, r in results.items()]
     for suffix, text in ((".json", json.dumps(results, indent=2, sort_keys=True) + "\n"), (".md", "\n".join(rows) + "\n")):
-        fd, tmp = tempfile.mkstemp(dir=out.parent)
+        fd, tmp = tempfile.mkstemp(dir=args.out)
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
-        os.replace(tmp, out.with_suffix(suffix))
+        os.replace(tmp, args.out / f"render{suffix}")
     print("\n".join(rows))
     return 0
 

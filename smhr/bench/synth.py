@@ -9,9 +9,9 @@ writing included). The JSON has sorted keys, units in the names and no timestamp
 from __future__ import annotations
 
 import argparse
-import os
 import dataclasses
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """Options of the synthetic-data benchmark."""
     parser = argparse.ArgumentParser(prog="smhr bench synth", description=__doc__.splitlines()[0])
     parser.add_argument("--num", type=int, default=32, help="samples per measurement (default: 32)")
     parser.add_argument("--image-size", type=int, default=224, help="image side in pixels (default: 224)")
@@ -101,7 +102,7 @@ def _markdown(record: dict[str, float | int | str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Runs the benchmark; writes ``<out>/synth.json`` and ``<out>/synth.md``. Returns 0."""
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     record = measure(args.num, args.image_size, args.batch_size, args.hand_model)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "synth.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")

@@ -8,6 +8,8 @@ import logging
 from pathlib import Path
 
 from smhr.config import DEFAULT_PARAMS, load_section
+from smhr.errors import ConfigError
+from smhr.outputs import check_output_dir
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Reads the config, opens the FreiHAND-layout source splits and writes the composed set."""
+    """Reads and checks the config and the output folder, opens the source splits, writes the composed set."""
     from smhr.data.backgrounds import make_background_source
     from smhr.data.compose import ComposeConfig, write_composed
     from smhr.data.freihand import FreiHAND
@@ -34,7 +36,13 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_section(ComposeConfig, "compose", args.params)
     if args.output is not None:
         cfg = dataclasses.replace(cfg, output_root=str(args.output))
-    cfg.validate(f"{args.params}:compose")
+    where = f"{args.params}:compose"
+    cfg.validate(where)
+    if cfg.num_benchmark == 0 and cfg.num_train == 0:
+        raise ConfigError(f"{where}: num_benchmark and num_train are both 0: nothing to write; set at least one > 0")
+    if cfg.seed < 0:
+        raise ConfigError(f"{where}.seed = {cfg.seed} must be >= 0")
+    check_output_dir(cfg.output_root, "--output" if args.output is not None else f"{where}.output_root")
 
     def source(split: str) -> FreiHAND:
         version = cfg.source_version if split == "training" else "gs"

@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from smhr.commands import argtypes
 from smhr.data.check import DATASETS, DatasetOptions, check_dataset, open_dataset
 from smhr.errors import DatasetError
+from smhr.outputs import check_output_file
 
 ACTIONS: dict[str, tuple[str, str]] = {
     "check": (
@@ -26,6 +28,10 @@ ACTIONS: dict[str, tuple[str, str]] = {
     ),
 }
 """action -> (one-line help, description)."""
+
+
+MIN_CELL = 16
+"""Smallest ``--cell`` of ``data show`` (a skeleton and its labels need a few pixels)."""
 
 
 def _action(sub: argparse._SubParsersAction, name: str, text: str, description: str) -> argparse.ArgumentParser:
@@ -69,12 +75,17 @@ def _options(args: argparse.Namespace) -> DatasetOptions:
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = _action(sub, "check", *ACTIONS["check"])
-    check.add_argument("--limit", type=int, default=None, help="check only the first N samples (default: all)")
+    check.add_argument(
+        "--limit", type=argtypes.positive, default=None, help="check only the first N >= 1 samples (default: all)"
+    )
     show = _action(sub, "show", *ACTIONS["show"])
     show.add_argument("--out", required=True, type=Path, help="the PNG file to write (folders are created)")
-    show.add_argument("--n", type=int, default=16, help="number of samples to draw (default 16)")
-    show.add_argument("--seed", type=int, default=0, help="which samples are drawn (default 0)")
-    show.add_argument("--cell", type=int, default=256, help="side of each grid cell in pixels (default 256)")
+    show.add_argument("--n", type=argtypes.positive, default=16, help="number of samples to draw, >= 1 (default 16)")
+    show.add_argument("--seed", type=argtypes.seed, default=0, help="which samples are drawn, >= 0 (default 0)")
+    show.add_argument(
+        "--cell", type=argtypes.int_at_least(MIN_CELL), default=256,
+        help=f"side of each grid cell in pixels, >= {MIN_CELL} (default 256)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         return 0 if report.ok else 1
     from smhr.viz.overlay import save_grid
 
+    check_output_file(args.out, "--out")
     dataset = open_dataset(args.dataset, args.root, _options(args))
     if len(dataset) == 0:
         raise DatasetError(f"{args.root}: the dataset has no samples; check --split and the annotation files")

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from smhr.commands import argtypes
 from smhr.config import load_section
+from smhr.errors import UsageError
 from smhr.eval.protocols import PROTOCOLS, EvalOptions, evaluate_files, expected_size_note
 from smhr.eval.result import MODES, write_metrics, write_per_sample_csv
+from smhr.outputs import check_output_file, staged_files
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +54,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "strict: proper rotations (det +1). Default: official",
     )
     parser.add_argument("--match", choices=("iou", "centre"), default=None, help="multihand: match by box IoU or box-centre distance (default iou)")
-    parser.add_argument("--match-threshold", type=float, default=None, help="multihand: IoU >= this, or centre distance <= this many pixels (default 0.5)")
-    parser.add_argument("--min-score", type=float, default=None, help="multihand: ignore predictions below this score for per-hand metrics (default 0)")
+    parser.add_argument("--match-threshold", type=argtypes.float_at_least(0.0), default=None, help="multihand: IoU >= this, or centre distance <= this many pixels (default 0.5)")
+    parser.add_argument("--min-score", type=argtypes.finite_float, default=None, help="multihand: ignore predictions below this score for per-hand metrics (default 0)")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
 
 
 def run(args: argparse.Namespace) -> int:
+    """Checks the output paths, evaluates, then writes the metrics JSON (and CSV) together."""
+    check_output_file(args.out, "--out")
+    if args.per_sample_csv is not None:
+        check_output_file(args.per_sample_csv, "--per-sample-csv")
+        if args.per_sample_csv.resolve() == args.out.resolve():
+            raise UsageError(f"--per-sample-csv {args.per_sample_csv}: is the same file as --out; give another path")
     cfg = load_section(EvaluateConfig, "evaluate", args.params) if args.params else EvaluateConfig()
     options = EvalOptions(
         mode=args.mode or cfg.mode,
@@ -69,9 +78,10 @@ def run(args: argparse.Namespace) -> int:
     note = expected_size_note(args.protocol, int(result.metrics.get("num_samples", 0)))
     if note:
         log.warning(note)
-    write_metrics(result, args.out, extra={"protocol": args.protocol, "mode": options.mode})
-    if args.per_sample_csv is not None:
-        write_per_sample_csv(result, args.per_sample_csv)
+    with staged_files() as staged:  # both files appear together, or neither does
+        if args.per_sample_csv is not None:
+            write_per_sample_csv(result, staged.path(args.per_sample_csv))
+        write_metrics(result, staged.path(args.out), extra={"protocol": args.protocol, "mode": options.mode})
     summary = ", ".join(f"{k}={v:.4g}" for k, v in sorted(result.metrics.items()) if isinstance(v, float))
     log.info("%s (%s): %s", args.protocol, options.mode, summary)
     return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from smhr.config import load_section
+from smhr.outputs import check_output_dir, staged_files
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +45,30 @@ def summary(right, left) -> dict[str, float | int | str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Generates both hands, writes them atomically, then the previews. Returns 0."""
+    """Generates both hands and their previews, then puts every file in place together. Returns 0.
+
+    Everything is written under temporary names first; the previews and ``summary.json`` are
+    renamed into place before the model files, so a failure or an interrupt never leaves new
+    models without their previews and summary.
+    """
     from smhr.hand.model_file import save_model_data
     from smhr.hand.preview import write_previews
     from smhr.hand.procedural import ProceduralConfig, build_models
 
     cfg = load_section(ProceduralConfig, "hand_model", args.params)
+    check_output_dir(args.out_dir, "--out-dir")
+    check_output_dir(args.preview_dir, "--preview-dir")
     right, left = build_models(cfg)
+    with staged_files() as staged:
+        scratch = staged.scratch_dir(args.preview_dir)
+        previews = write_previews(right, scratch) + write_previews(left, scratch, cases=("open",))
+        for path in previews:
+            staged.adopt(path, args.preview_dir / path.name)
+        facts = json.dumps(summary(right, left), indent=2, sort_keys=True) + "\n"
+        staged.path(args.preview_dir / "summary.json").write_text(facts)
+        for data, name in ((right, RIGHT_NAME), (left, LEFT_NAME)):
+            save_model_data(data, staged.path(args.out_dir / name))
     for data, name in ((right, RIGHT_NAME), (left, LEFT_NAME)):
-        path = save_model_data(data, args.out_dir / name)
-        log.info("wrote %s (%d vertices, %d faces)", path, data.num_verts, len(data.f))
-    paths = write_previews(right, args.preview_dir) + write_previews(left, args.preview_dir, cases=("open",))
-    facts = json.dumps(summary(right, left), indent=2, sort_keys=True) + "\n"
-    tmp = args.preview_dir / "summary.json.tmp"
-    tmp.write_text(facts)
-    tmp.replace(args.preview_dir / "summary.json")
-    log.info("wrote %d previews into %s", len(paths), args.preview_dir)
+        log.info("wrote %s (%d vertices, %d faces)", args.out_dir / name, data.num_verts, len(data.f))
+    log.info("wrote %d previews into %s", len(previews), args.preview_dir)
     return 0

@@ -3,7 +3,9 @@
 :func:`open_dataset` is the one place that maps a dataset name to its adapter (an explicit
 ``if`` chain, no registry). :func:`check_dataset` opens a dataset and reads every sample,
 collecting *every* problem (missing file, unreadable image, malformed record, a sample that
-breaks the contract) instead of stopping at the first, each with the fix.
+breaks the contract or whose annotation is meaningless: see
+:func:`smhr.data.sample.hand_problem`) instead of stopping at the first: one problem per failing
+sample (its first), each naming the file and the fix.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ DEFAULT_SPLITS = {
     "rhd": "training",
     "composed": "benchmark",
 }
+OWN_CAMERA = frozenset({"freihand", "ho3d", "interhand", "rhd"})
+"""Datasets whose per-hand ``K`` is the camera that took the image (its principal point lies in
+the image); a composed set's hands were pasted, so their ``K`` is a virtual camera."""
 
 
 class DatasetOptions(NamedTuple):
@@ -152,12 +157,12 @@ def check_dataset(
     for index in tqdm(range(count), desc=f"check {name}", unit="sample", disable=not progress):
         try:
             sample = dataset[index]
-            sample.validate()
+            sample.validate(own_camera=name in OWN_CAMERA)
             hands += len(sample.hands)
         except DatasetError as err:
             problems.append(Problem(f"sample {index}", str(err)))
         except ValueError as err:
             problems.append(
-                Problem(f"sample {index}", f"{err}; the annotation of this sample is malformed, fix or drop it")
+                Problem(f"sample {index}", f"{root}: {err}; the annotation of this sample is wrong, fix or drop it")
             )
     return CheckReport(name, str(root), count, hands, problems)

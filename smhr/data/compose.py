@@ -4,8 +4,10 @@ This is how the paper builds its weakly-supervised multi-hand set from FreiHAND:
 image pastes 1..N masked single hands (scaled, some mirrored into left hands) onto a background
 (:mod:`smhr.data.paste`). The output (layout and annotation schema in :mod:`smhr.data.composed`)
 is written to a temporary folder and renamed into place only when complete, so an interrupted
-run never leaves a folder that looks valid. Image ``i`` of split ``s`` is drawn from its own
-generator ``default_rng([seed, s, i])``: the output is the same bytes for the same seed.
+run never leaves a folder that looks valid. Every composed hand is validated before it is
+written (:func:`check_composed`), so NaN intrinsics never reach the annotation file. Image ``i``
+of split ``s`` is drawn from its own generator ``default_rng([seed, s, i])``: the output is the
+same bytes for the same seed.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from smhr.config import to_dict
 from smhr.data.backgrounds import BackgroundSource
 from smhr.data.imageio import write_jpeg, write_json, write_png
 from smhr.data.composed import ANNOTATIONS, FORMAT, SPLITS, VERSION, hand_to_record
-from smhr.data.paste import PasteConfig, compose_image
-from smhr.data.sample import Sample
-from smhr.errors import ConfigError
+from smhr.data.paste import ComposedImage, PasteConfig, compose_image
+from smhr.data.sample import ContractError, Sample
+from smhr.errors import ConfigError, DatasetError
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,8 @@ class ComposeConfig(PasteConfig):
     benchmark_source_split: str = "evaluation"
     train_source_split: str = "training"
     output_root: str = "data/composed"
-    num_benchmark: int = 200
-    num_train: int = 2000
+    num_benchmark: int = 100
+    num_train: int = 1000
     background: str = "procedural"
     jpeg_quality: int = 95
     write_verts: bool = False
@@ -91,6 +93,23 @@ def _write_atomic_swap(tmp: Path, out: Path) -> None:
         shutil.rmtree(old)
 
 
+def check_composed(composed: ComposedImage, where: str) -> None:
+    """Checks a composed image's hands before they are written (finite ``K``, 3D matching 2D).
+
+    Args:
+        composed: the composed image.
+        where: names the image in the message, e.g. ``"benchmark image 12"``.
+
+    Raises:
+        DatasetError: naming the image, the source sample of the offending hand, and what is wrong.
+    """
+    for k, (hand, source) in enumerate(zip(composed.sample.hands, composed.sources)):
+        try:
+            hand.validate(f"composed {where} hand {k} (pasted from {source})", composed.sample.image.shape[:2])
+        except ContractError as err:
+            raise DatasetError(f"{err}; fix or remove that source sample") from err
+
+
 def write_composed(
     sources: Mapping[str, Sequence[Sample]],
     cfg: ComposeConfig,
@@ -112,7 +131,9 @@ def write_composed(
 
     Raises:
         ConfigError: for out-of-range parameters.
-        DatasetError: for an empty source or source hands without masks (nothing is written).
+        DatasetError: for an empty source, a source hand without a mask or with a broken
+            annotation (naming the source file or sample), or a composed hand that would be written
+            with non-finite or inconsistent intrinsics (:func:`check_composed`); nothing is written.
     """
     cfg.validate()
     out = Path(cfg.output_root if out_root is None else out_root)
@@ -130,6 +151,7 @@ def write_composed(
             for i in tqdm(range(counts[split]), desc=f"compose {split}", disable=not progress):
                 rng = np.random.default_rng([cfg.seed, split_id, i])
                 composed = compose_image(sources[split], rng, cfg, backgrounds)
+                check_composed(composed, f"{split} image {i}")
                 image_rel, mask_rel = f"{split}/images/{i:08d}.jpg", f"{split}/masks/{i:08d}.png"
                 write_jpeg(tmp / image_rel, composed.sample.image, quality=cfg.jpeg_quality)
                 write_png(tmp / mask_rel, composed.labels)

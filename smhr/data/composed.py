@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 from smhr.data.imageio import read_gray, read_json, read_rgb
-from smhr.data.sample import Hand, ManoParams, Sample
+from smhr.data.sample import ContractError, Hand, ManoParams, Sample
 from smhr.errors import DatasetError
 
 FORMAT = "smhr-composed"
@@ -96,7 +96,9 @@ def read_annotations(root: str | Path) -> dict[str, Any]:
 
 
 class ComposedDataset(Sequence[Sample]):
-    """The composed set's ``split`` as a sequence of Samples (images and masks read lazily).
+    """The composed set's ``split`` as a sequence of Samples (images and masks read lazily, each
+    validated: a hand record with a broken ``K`` or 2D that is not the projection of its 3D is a
+    DatasetError naming ``annotations.json`` and the image).
 
     Args:
         root: the folder ``smhr compose`` wrote.
@@ -126,4 +128,12 @@ class ComposedDataset(Sequence[Sample]):
         image = read_rgb(self.root / rec["image"], fix)
         labels = read_gray(self.root / rec["mask"], fix)
         hands = [hand_from_record(h, labels == k + 1) for k, h in enumerate(rec["hands"])]
-        return Sample(image=image, hands=hands, source=f"composed/{self.split}/{rec['id']:08d}")
+        sample = Sample(image=image, hands=hands, source=f"composed/{self.split}/{rec['id']:08d}")
+        try:
+            sample.validate()
+        except ContractError as err:
+            raise DatasetError(
+                f"{self.root / ANNOTATIONS}: {self.split} image {rec['id']} ({err.where}): {err.problem}; "
+                "run `smhr compose` again"
+            ) from err
+        return sample

@@ -38,7 +38,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from smhr.data.imageio import read_gray, read_json_records, read_mask, read_rgb, write_jpeg, write_json, write_png
-from smhr.data.sample import ManoParams, Sample, hand_from_joints3d
+from smhr.data.sample import ContractError, ManoParams, Sample, hand_from_joints3d, intrinsics_problem
 from smhr.errors import DatasetError
 from smhr.geometry.camera import project
 from smhr.hand.joints import MIDDLE_MCP, MIDDLE_PIP, NUM_JOINTS
@@ -59,6 +59,9 @@ REFERENCE_BONE = (MIDDLE_MCP, MIDDLE_PIP)
 """OpenPose joints of FreiHAND's reference bone: ``*_scale.json = |xyz[9] - xyz[10]|`` (metres)."""
 
 FILES = ("K", "xyz", "mano", "verts", "scale")
+
+RECORD_FILES = {"K": ("K",), "joints3d": ("xyz",), "verts3d": ("verts",)}
+"""Which annotation file holds a contract field (the others are derived from ``K`` and ``xyz``)."""
 
 Version = Literal["gs", "hom", "sample", "auto", "all"] | int
 
@@ -139,7 +142,9 @@ class FreiHAND(Sequence[Sample]):
     Each sample has one right hand with ``K``, ``joints3d`` (metres), ``joints2d`` (the
     projection of ``joints3d`` with ``K``), ``visible`` (keypoint inside the image), ``bbox``
     (around the visible keypoints), and where present ``verts3d``, ``mano`` and ``mask``.
-    Annotations are read once at construction; images are read per item.
+    Annotations are read once at construction; images are read per item, and every item is
+    validated (:meth:`Sample.validate` with ``own_camera=True``: a plausible ``K`` for this image,
+    joints in front of the camera).
 
     Args:
         root: the folder holding ``training/``, ``evaluation/`` and the ``*.json`` files.
@@ -151,7 +156,8 @@ class FreiHAND(Sequence[Sample]):
         load_mask: attach masks (``training/mask``; ``evaluation/segmap`` if present).
 
     Raises:
-        DatasetError: a required file is missing or malformed, or the version's images are absent.
+        DatasetError: a required file is missing or malformed, or the version's images are absent;
+            on item access, a record whose annotation is meaningless (naming the file and record).
     """
 
     def __init__(
@@ -280,7 +286,17 @@ class FreiHAND(Sequence[Sample]):
                     f"{mask_path}: mask is {mask.shape}, image is {image.shape[:2]}; re-extract the masks"
                 )
         hand = hand_from_joints3d("right", rec.xyz, rec.K, image.shape[:2], verts3d=rec.verts, mano=mano, mask=mask)
-        return Sample(image=image, hands=[hand], source=f"freihand/{self.split}/{image_index:08d}")
+        sample = Sample(image=image, hands=[hand], source=f"freihand/{self.split}/{image_index:08d}")
+        try:
+            sample.validate(own_camera=True)
+        except ContractError as err:
+            names = RECORD_FILES.get(err.field, ("K", "xyz"))
+            files = " and ".join(str(annotation_path(self.root, self.split, name)) for name in names)
+            raise DatasetError(
+                f"{files}, record {record_index} (image {image_index:08d}.jpg): {err.problem}; "
+                "correct this record or remove the sample"
+            ) from err
+        return sample
 
 
 def _round(array: np.ndarray, decimals: int = 7) -> list:
@@ -353,6 +369,10 @@ class FreiHANDWriter:
 
         Returns:
             The record index of the sample.
+
+        Raises:
+            ValueError: for a malformed or meaningless sample (NaN, a ``K`` that does not fit the
+                image, joints behind the camera); nothing of it is written.
         """
         if self._closed:
             raise ValueError(f"{self.root / self.split}: writer is closed")
@@ -366,6 +386,11 @@ class FreiHANDWriter:
             raise ValueError(
                 f"{self.root / self.split}: xyz must be finite (21, 3) and K finite (3, 3), got {xyz.shape}, {K.shape}"
             )
+        problem = intrinsics_problem(K, np.shape(image)[:2], own_camera=True)
+        if problem is None and not np.all(xyz[:, 2] > 0):
+            problem = "xyz has joints behind the camera (z <= 0)"
+        if problem is not None:
+            raise ValueError(f"{self.root / self.split}: sample {len(self)}: {problem}")
         if self.split == "training" and mask is None:
             raise ValueError(f"{self.root / self.split}: FreiHAND's training split has a mask per sample; pass mask")
         self._consistent("mask", mask is not None)

@@ -14,6 +14,10 @@ Meta keys used here: ``camMat`` (3, 3); ``handJoints3D`` ((21, 3) in train, HO3D
 converts with :data:`~smhr.hand.conventions.OPENGL_TO_OPENCV` (``diag(1, -1, -1)``) and reorders joints with
 :data:`~smhr.hand.joints.HO3D_TO_OPENPOSE`.
 
+Every frame is validated (:meth:`~smhr.data.sample.Sample.validate`, ``own_camera=True``): a
+``camMat`` that does not fit the image or joints behind the camera (e.g. left in OpenGL axes) is a
+DatasetError naming the meta file.
+
 Quirks:
 
 * Unannotated train frames (``handJoints3D`` is None) give a sample with no hands.
@@ -34,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from smhr.data.imageio import field_array, read_pickle, read_rgb
-from smhr.data.sample import Hand, Sample, hand_from_joints3d, in_image
+from smhr.data.sample import ContractError, Hand, Sample, hand_from_joints3d, in_image
 from smhr.errors import DatasetError
 from smhr.geometry.camera import project
 from smhr.hand.conventions import OPENGL_TO_OPENCV
@@ -43,6 +47,9 @@ from smhr.hand.joints import HO3D_TO_OPENPOSE, NUM_JOINTS, WRIST
 SPLITS = ("train", "evaluation")
 IMAGE_EXTENSION = {"v2": "png", "v3": "jpg"}
 """HO-3D v3 stores its rgb images as JPEG, v2 as PNG; everything else is the same."""
+
+META_KEYS = {"K": "camMat", "joints3d": "handJoints3D", "bbox": "handBoundingBox"}
+"""Which meta key holds a contract field (named in validation errors)."""
 
 
 def opengl_to_opencv(points: np.ndarray) -> np.ndarray:
@@ -143,6 +150,15 @@ class HO3D(Sequence[Sample]):
         image = read_rgb(self.image_path(index), f"extract the HO-3D {self.version} rgb folders or check version=")
         hand = self._hand(meta, path, image.shape[:2])
         seq, frame = self.frames[index]
-        return Sample(
+        sample = Sample(
             image=image, hands=[] if hand is None else [hand], source=f"ho3d_{self.version}/{self.split}/{seq}/{frame}"
         )
+        try:
+            sample.validate(own_camera=True)
+        except ContractError as err:
+            key = META_KEYS.get(err.field, "handJoints3D' and 'camMat")
+            raise DatasetError(
+                f"{path} ('{key}'): {err.problem}; correct this meta file or remove "
+                f"{seq}/{frame} from {self.split}.txt"
+            ) from err
+        return sample

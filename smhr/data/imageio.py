@@ -5,6 +5,7 @@ raise :class:`~smhr.errors.DatasetError` naming the file and the fix when it is 
 decodable image. Writers are deterministic (fixed JPEG quality and chroma subsampling, no
 optimisation passes, no metadata), so the same array gives the same bytes, and atomic: they
 write a temporary file beside the target and rename it, so a crash never leaves half an image.
+Files get the mode the user's umask allows (``0o644`` under the usual ``022``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from smhr.errors import DatasetError
+from smhr.outputs import file_mode
 
 JPEG_QUALITY = 95
 """Quality of every JPEG smhr writes (FreiHAND-layout images and masks)."""
@@ -100,6 +102,7 @@ def _atomic_save(path: Path, save: Any) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             save(handle)
+        os.chmod(tmp, file_mode())  # mkstemp creates 0600; give the file the mode the umask allows
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -8,7 +8,8 @@ pasted in order; a later hand covers earlier ones: the label map holds ``k + 1``
 is visible (0 = background), each hand's mask is ``label == k + 1``, and a keypoint lying on a
 later hand's pixels is no longer visible. Placement keeps the box IoU between any two hands at
 or below ``max_overlap_iou``; a hand that finds no place in ``max_tries`` draws is left out
-(the first hand always fits). Source hands with an empty mask are redrawn.
+(the first hand always fits). Source hands with an empty mask are redrawn; a source hand that
+breaks the sample contract (:meth:`~smhr.data.sample.Hand.validate`) is an error naming its sample.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from smhr.data.backgrounds import BackgroundSource
-from smhr.data.sample import Hand, Sample
+from smhr.data.sample import ContractError, Hand, Sample
 from smhr.data.transform import transform_hand
 from smhr.data.warp import apply_affine, similarity_matrix, warp_affine
 from smhr.errors import DatasetError
@@ -84,11 +85,19 @@ def source_hand(sample: Sample) -> tuple[Hand, np.ndarray] | None:
     """The first hand of a source sample and its mask box; None if its mask is empty.
 
     Raises:
-        DatasetError: if the sample has no hand or the hand has no mask.
+        DatasetError: if the sample has no hand, the hand breaks the contract (e.g. a ``K`` with
+            NaN or zero focal lengths, joints behind the camera), or it has no mask.
     """
     if not sample.hands:
         raise DatasetError(f"{sample.source}: source sample has no hand; composition needs single-hand samples")
     hand = sample.hands[0]
+    try:
+        hand.validate(f"{sample.source} hand 0", sample.image.shape[:2])
+    except ContractError as err:
+        raise DatasetError(
+            f"{err}; composition cannot paste this source hand: fix or remove it in the source dataset "
+            "(`smhr data check` lists every such sample)"
+        ) from err
     if hand.mask is None:
         raise DatasetError(
             f"{sample.source}: source hand has no mask; composition cuts hands out by their masks "

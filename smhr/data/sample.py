@@ -8,6 +8,11 @@ camera that makes that hand's 3D consistent with *this* image (``project(joints3
 joints2d``). Fields a dataset does not have are ``None``; weak supervision reads only
 ``joints2d``, ``visible``, ``bbox``, ``side`` and ``mask``.
 
+Validation (:meth:`Sample.validate`, :func:`hand_problem`) checks meaning as well as shapes: a
+plausible ``K``, joints in front of the camera, and ``joints2d`` within
+:data:`REPROJECTION_TOLERANCE_PX` of ``project(joints3d, K)``. Our adapters run it on the
+samples it yields and turns a :class:`ContractError` into a DatasetError naming its file.
+
 See ``docs/data.md`` for the prose version.
 """
 
@@ -23,6 +28,20 @@ from smhr.hand.joints import NUM_JOINTS
 
 Side = Literal["left", "right"]
 SIDES: tuple[str, str] = ("left", "right")
+
+
+class ContractError(ValueError):
+    """A hand or sample breaks the contract. Adapters turn it into a DatasetError naming their file.
+
+    Attributes:
+        where: the sample and hand, e.g. ``"freihand/training/00000012 hand 0"``.
+        field: the offending :class:`Hand` field (``"K"``, ``"joints3d"``, ...), or ``"image"``.
+        problem: what is wrong, without ``where``.
+    """
+
+    def __init__(self, where: str, field_name: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where, self.field, self.problem = where, field_name, problem
 
 
 @dataclass
@@ -71,31 +90,20 @@ class Hand:
     mask: np.ndarray | None = None
     joints3d_valid: np.ndarray | None = None
 
-    def validate(self, where: str = "hand") -> None:
-        """Checks shapes, dtypes and finiteness. Raises ValueError naming ``where`` and the field."""
-        if self.side not in SIDES:
-            raise ValueError(f"{where}: side must be 'left' or 'right', got {self.side!r}")
-        checks = [
-            ("joints2d", self.joints2d, (NUM_JOINTS, 2)),
-            ("visible", self.visible, (NUM_JOINTS,)),
-            ("bbox", self.bbox, (4,)),
-            ("K", self.K, (3, 3)),
-            ("joints3d", self.joints3d, (NUM_JOINTS, 3)),
-            ("joints3d_valid", self.joints3d_valid, (NUM_JOINTS,)),
-        ]
-        for name, value, shape in checks:
-            if value is None:
-                continue
-            if np.shape(value) != shape:
-                raise ValueError(f"{where}: {name} has shape {np.shape(value)}, expected {shape}")
-            if value.dtype != bool and not np.all(np.isfinite(value)):
-                raise ValueError(f"{where}: {name} contains NaN or inf")
-        if self.verts3d is not None and (self.verts3d.ndim != 2 or self.verts3d.shape[1] != 3):
-            raise ValueError(f"{where}: verts3d has shape {self.verts3d.shape}, expected (V, 3)")
-        if self.verts3d is not None and not np.all(np.isfinite(self.verts3d)):
-            raise ValueError(f"{where}: verts3d contains NaN or inf")
-        if self.bbox[2] < self.bbox[0] or self.bbox[3] < self.bbox[1]:
-            raise ValueError(f"{where}: bbox {self.bbox.tolist()} has x1 < x0 or y1 < y0")
+    def validate(self, where: str = "hand", size: tuple[int, int] | None = None, own_camera: bool = False) -> None:
+        """Checks shapes, dtypes, finiteness and meaning (see :func:`hand_problem`).
+
+        Args:
+            where: names the hand in the message, e.g. ``"freihand/training/00000012 hand 0"``.
+            size: the image ``(H, W)``, needed for the principal-point check of ``own_camera``.
+            own_camera: ``K`` is the camera that took the image (see :func:`intrinsics_problem`).
+
+        Raises:
+            ContractError: naming ``where``, the field and what is wrong.
+        """
+        found = hand_problem(self, size, own_camera)
+        if found is not None:
+            raise ContractError(where, *found)
 
 
 @dataclass
@@ -120,15 +128,150 @@ class Sample:
     def width(self) -> int:
         return int(self.image.shape[1])
 
-    def validate(self) -> None:
-        """Checks the image and every hand. Raises ValueError naming ``source``."""
+    def validate(self, own_camera: bool = False) -> None:
+        """Checks the image and every hand (shapes, finiteness and meaning, :func:`hand_problem`).
+
+        Args:
+            own_camera: every hand's ``K`` is the camera that took this image (a real dataset or
+                the synthetic set), so its principal point must lie inside the image; False for
+                images whose hands were pasted or warped (composed sets, augmented samples).
+
+        Raises:
+            ContractError: naming ``source``, the hand, the field and what is wrong.
+        """
         where = self.source or "sample"
         if self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8:
-            raise ValueError(f"{where}: image must be (H, W, 3) uint8, got {self.image.shape} {self.image.dtype}")
+            raise ContractError(
+                where, "image", f"image must be (H, W, 3) uint8, got {self.image.shape} {self.image.dtype}"
+            )
         for i, hand in enumerate(self.hands):
-            hand.validate(f"{where} hand {i}")
+            hand.validate(f"{where} hand {i}", self.image.shape[:2], own_camera)
             if hand.mask is not None and hand.mask.shape != self.image.shape[:2]:
-                raise ValueError(f"{where} hand {i}: mask shape {hand.mask.shape} != image {self.image.shape[:2]}")
+                raise ContractError(
+                    f"{where} hand {i}", "mask", f"mask shape {hand.mask.shape} != image {self.image.shape[:2]}"
+                )
+
+
+REPROJECTION_TOLERANCE_PX = 2.0
+"""Largest allowed distance in pixels (per coordinate) between ``project(joints3d, K)`` and
+``joints2d`` for valid joints. Our synthetic and composed sets agree to about 3e-5 px (float32
+and JSON rounding, docs/data.md); a K made for another image size, or keypoints that are not the
+projection of the 3D joints, miss by many pixels."""
+
+PRINCIPAL_POINT_MARGIN = 0.1
+"""How far outside the image, as a fraction of its width or height, the principal point of a
+camera that took the image may lie. Real datasets (FreiHAND, HO-3D, RHD, InterHand2.6M) and our
+synthetic set have it near the image centre; a K for a larger image puts it beyond the border."""
+
+_FORM_ATOL = 1e-6
+
+
+def intrinsics_problem(K: np.ndarray, size: tuple[int, int] | None = None, own_camera: bool = False) -> str | None:
+    """What is wrong with an intrinsics matrix, or None.
+
+    Args:
+        K: (3, 3) ``[[fx, s, cx], [0, fy, cy], [0, 0, 1]]`` (skew ``s`` allowed: warped images).
+        size: the image ``(H, W)``; with ``own_camera`` the principal point must lie inside it,
+            up to :data:`PRINCIPAL_POINT_MARGIN` of its size beyond each border.
+        own_camera: ``K`` is the camera that took the image. A pasted or warped hand's ``K`` is a
+            virtual camera whose principal point may lie far outside; there only
+            :func:`hand_problem`'s reprojection check ties ``K`` to the image.
+
+    Returns:
+        One line saying what is wrong and the expected form, or None when ``K`` is plausible.
+    """
+    K = np.asarray(K, np.float64)
+    if K.shape != (3, 3):
+        return f"K has shape {K.shape}, expected (3, 3)"
+    if not np.all(np.isfinite(K)):
+        return "K contains NaN or inf"
+    if not (K[0, 0] > 0 and K[1, 1] > 0):
+        return f"K has focal lengths fx = {K[0, 0]:g}, fy = {K[1, 1]:g}; both must be > 0 pixels"
+    if not np.allclose([K[1, 0], K[2, 0], K[2, 1], K[2, 2]], [0, 0, 0, 1], rtol=0, atol=_FORM_ATOL):
+        return f"K = {np.round(K, 3).tolist()} is not of the form [[fx, s, cx], [0, fy, cy], [0, 0, 1]] (transposed?)"
+    if own_camera and size is not None:
+        height, width = size
+        cx, cy = K[0, 2], K[1, 2]
+        mx, my = PRINCIPAL_POINT_MARGIN * width, PRINCIPAL_POINT_MARGIN * height
+        if not (-0.5 - mx <= cx <= width - 0.5 + mx and -0.5 - my <= cy <= height - 0.5 + my):
+            return (
+                f"K's principal point ({cx:g}, {cy:g}) lies outside the {width}x{height} image; "
+                "K was made for another image size or crop"
+            )
+    return None
+
+
+def _shape_problem(hand: Hand) -> tuple[str, str] | None:
+    """(field, problem) for the first field with a wrong shape or a NaN/inf, or None."""
+    checks = [
+        ("joints2d", hand.joints2d, (NUM_JOINTS, 2)),
+        ("visible", hand.visible, (NUM_JOINTS,)),
+        ("bbox", hand.bbox, (4,)),
+        ("K", hand.K, (3, 3)),
+        ("joints3d", hand.joints3d, (NUM_JOINTS, 3)),
+        ("joints3d_valid", hand.joints3d_valid, (NUM_JOINTS,)),
+    ]
+    for name, value, shape in checks:
+        if value is None:
+            if name in ("joints2d", "visible", "bbox", "K"):
+                return name, f"{name} is missing (every hand has it)"
+            continue
+        if np.shape(value) != shape:
+            return name, f"{name} has shape {np.shape(value)}, expected {shape}"
+        if np.asarray(value).dtype != bool and not np.all(np.isfinite(value)):
+            return name, f"{name} contains NaN or inf"
+    if hand.verts3d is not None and (hand.verts3d.ndim != 2 or hand.verts3d.shape[1] != 3):
+        return "verts3d", f"verts3d has shape {hand.verts3d.shape}, expected (V, 3)"
+    if hand.verts3d is not None and not np.all(np.isfinite(hand.verts3d)):
+        return "verts3d", "verts3d contains NaN or inf"
+    return None
+
+
+def hand_problem(hand: Hand, size: tuple[int, int] | None = None, own_camera: bool = False) -> tuple[str, str] | None:
+    """The first thing that makes a hand's annotation malformed or meaningless, or None.
+
+    Checks, in order: ``side``; shapes and finiteness of every array; ``bbox`` ordered;
+    ``K`` (:func:`intrinsics_problem`); valid ``joints3d`` in front of the camera (z > 0); and
+    ``project(joints3d, K)`` within :data:`REPROJECTION_TOLERANCE_PX` of ``joints2d`` for valid
+    joints (``joints3d_valid``, all when None).
+
+    Args:
+        hand: the hand.
+        size: the image ``(H, W)`` (for the principal-point check).
+        own_camera: ``K`` is the camera that took the image (see :func:`intrinsics_problem`).
+
+    Returns:
+        ``(field, problem)``: the offending field and one line saying what is wrong, or None.
+    """
+    if hand.side not in SIDES:
+        return "side", f"side must be 'left' or 'right', got {hand.side!r}"
+    found = _shape_problem(hand)
+    if found is not None:
+        return found
+    if hand.bbox[2] < hand.bbox[0] or hand.bbox[3] < hand.bbox[1]:
+        return "bbox", f"bbox {hand.bbox.tolist()} has x1 < x0 or y1 < y0"
+    problem = intrinsics_problem(hand.K, size, own_camera)
+    if problem is not None:
+        return "K", problem
+    if hand.joints3d is None:
+        return None
+    valid = np.ones(NUM_JOINTS, bool) if hand.joints3d_valid is None else np.asarray(hand.joints3d_valid, bool)
+    joints = np.asarray(hand.joints3d, np.float64)
+    behind = np.flatnonzero(valid & (joints[:, 2] <= 0))
+    if behind.size:
+        return "joints3d", (
+            f"joints3d {behind.tolist()} are behind the camera (z = {joints[behind[0], 2]:g} m <= 0); "
+            "joints must be metres in OpenCV camera axes (z forward)"
+        )
+    uv = project(joints, np.asarray(hand.K, np.float64))
+    error = np.where(valid[:, None], np.abs(uv - np.asarray(hand.joints2d, np.float64)), 0.0).max(axis=1)
+    worst = int(np.argmax(error))
+    if error[worst] > REPROJECTION_TOLERANCE_PX:
+        return "joints2d", (
+            f"joints2d are not the projection of joints3d with K (joint {worst} is {error[worst]:.1f} px off, "
+            f"tolerance {REPROJECTION_TOLERANCE_PX:g} px); K or the keypoints belong to another image"
+        )
+    return None
 
 
 def bbox_from_points(points: np.ndarray, visible: np.ndarray | None = None, pad: float = 0.0) -> np.ndarray:

@@ -38,9 +38,11 @@ from smhr.data.backgrounds import BackgroundSource, make_background_source
 from smhr.data.cameras import CameraRanges, hand_frame, place_hand, sample_global_rotation, sample_intrinsics
 from smhr.data.freihand import FreiHANDWriter
 from smhr.data.sample import ManoParams
+from smhr.errors import ConfigError
 from smhr.geometry.rotations import matrix_to_axis_angle_np
 from smhr.hand import HandModel
 from smhr.hand.prior import sample_hand_pose
+from smhr.outputs import replace_dir
 from smhr.render import RenderSettings, render_hands
 
 log = logging.getLogger(__name__)
@@ -75,8 +77,8 @@ class SynthConfig:
 
     out: Path = Path("data/synth/freihand")
     hand_model: Path | None = None
-    num_training: int = 2000
-    num_evaluation: int = 200
+    num_training: int = 1000
+    num_evaluation: int = 100
     image_size: int = 224
     seed: int = 0
     batch_size: int = 16
@@ -87,6 +89,25 @@ class SynthConfig:
     skin_distractor_prob: float = 0.2
     camera: CameraRanges = field(default_factory=CameraRanges)
     appearance: AppearanceRanges = field(default_factory=AppearanceRanges)
+
+    def validate(self, where: str = "synth") -> None:
+        """Raises ConfigError naming ``where`` and the key for an out-of-range value."""
+        problems = [
+            ("num_training", self.num_training < 0, "must be >= 0"),
+            ("num_evaluation", self.num_evaluation < 0, "must be >= 0"),
+            ("num_evaluation", self.num_training == 0 and self.num_evaluation == 0,
+             "and num_training are both 0: nothing to write; set at least one > 0"),
+            ("image_size", self.image_size < 8, "must be >= 8"),
+            ("seed", self.seed < 0, "must be >= 0"),
+            ("batch_size", self.batch_size < 1, "must be >= 1"),
+            ("supersample", self.supersample < 1 or self.supersample % 2 == 0, "must be an odd integer >= 1"),
+            ("betas_std", not self.betas_std >= 0, "must be >= 0"),
+            ("betas_clip", not self.betas_clip > 0, "must be > 0"),
+            ("skin_distractor_prob", not 0 <= self.skin_distractor_prob <= 1, "must be in [0, 1]"),
+        ]
+        for key, bad, rule in problems:
+            if bad:
+                raise ConfigError(f"{where}.{key} = {getattr(self, key)!r} {rule}")
 
 
 class HandScene(NamedTuple):
@@ -261,8 +282,9 @@ def write_split(
 def synthesize(cfg: SynthConfig, hand_model: Path) -> SynthResult:
     """Writes the whole synthetic dataset to ``cfg.out``, atomically.
 
-    Both splits are written into ``.<out>.tmp`` beside the output, then an existing output is
-    removed and the temporary folder renamed; on any error the temporary folder is deleted and an
+    Both splits are written into ``.<out>.tmp`` beside the output, then the temporary folder is
+    swapped into place (:func:`smhr.outputs.replace_dir`: an existing output is removed only after
+    the swap); on any error, KeyboardInterrupt included, the temporary folder is deleted and an
     existing output is left untouched.
 
     Args:
@@ -271,7 +293,11 @@ def synthesize(cfg: SynthConfig, hand_model: Path) -> SynthResult:
 
     Returns:
         Counts, wall time and throughput.
+
+    Raises:
+        ConfigError: a value of ``cfg`` is out of range (nothing is written).
     """
+    cfg.validate()
     t0 = time.perf_counter()
     rig = HandRig(HandModel.from_file(hand_model))
     backgrounds = make_background_source(cfg.background_folder, cfg.skin_distractor_prob)
@@ -284,9 +310,7 @@ def synthesize(cfg: SynthConfig, hand_model: Path) -> SynthResult:
             if count > 0:
                 write_split(rig, tmp, split, count, cfg, backgrounds)
         save_resolved(dataclasses.replace(cfg, hand_model=Path(hand_model)), tmp / RESOLVED_CONFIG)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

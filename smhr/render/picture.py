@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -15,13 +16,30 @@ from smhr.hand.procedural import ProceduralConfig, build_models
 from smhr.render.renderer import render_hands
 from smhr.render.settings import RenderSettings
 
+BACKGROUND = (0.15, 0.18, 0.22)
+"""RGB in [0, 1] behind the hands."""
 
-def two_hands_picture(size: int = 256) -> np.ndarray:
-    """Renders a right and a left procedural hand overlapping, skin albedo, SH light from the top left.
 
-    Returns:
-        (size, size, 3) uint8 image.
+class TwoHandsScene(NamedTuple):
+    """One image (B = 1) with a right hand (index 0, left in the image) and a left hand (index 1).
+
+    Attributes:
+        verts: (1, 2, V, 3) vertices in the camera frame, metres.
+        faces: (1, 2, F, 3) triangles of each hand.
+        K: (1, 2, 3, 3) intrinsics (the same camera for both).
+        colors: (1, 2, V, 3) per-vertex albedo in [0, 1].
+        sh: (1, 2, 9, 3) spherical-harmonics lighting: light from the top left and the camera side.
     """
+
+    verts: torch.Tensor
+    faces: torch.Tensor
+    K: torch.Tensor
+    colors: torch.Tensor
+    sh: torch.Tensor
+
+
+def two_hands_scene(size: int = 256) -> TwoHandsScene:
+    """A right and a left procedural hand overlapping in front of a ``size`` x ``size`` camera."""
     right, left = (HandModel(d) for d in build_models(ProceduralConfig(pose_samples=400)))
     gen = torch.Generator().manual_seed(1)
     with torch.no_grad():
@@ -37,12 +55,28 @@ def two_hands_picture(size: int = 256) -> np.ndarray:
     sh[..., 1, :] = -1.0  # light from above (-y)
     sh[..., 2, :] = -1.2  # and from the camera side (-z)
     sh[..., 3, :] = -0.5  # and from the left (-x)
-    out = render_hands(verts, faces, K, torch.ones(1, 2, dtype=torch.bool), (size, size), colors=colors, sh=sh,
-                       mode="sharp", settings=RenderSettings(background=(0.15, 0.18, 0.22)))
+    return TwoHandsScene(verts, faces, K, colors, sh)
+
+
+def two_hands_picture(size: int = 256) -> np.ndarray:
+    """Renders :func:`two_hands_scene` sharp, skin albedo, SH light from the top left.
+
+    Returns:
+        (size, size, 3) uint8 image.
+    """
+    s = two_hands_scene(size)
+    out = render_hands(s.verts, s.faces, s.K, torch.ones(1, 2, dtype=torch.bool), (size, size), colors=s.colors, sh=s.sh,
+                       mode="sharp", settings=RenderSettings(background=BACKGROUND))
     return (out.rgb[0].clamp(0, 1).numpy() * 255).round().astype(np.uint8)
 
 
-if __name__ == "__main__":
-    path = Path(sys.argv[1] if len(sys.argv) > 1 else "reports/render/two_hands.png")
+def save_two_hands_picture(path: str | Path, size: int = 256) -> Path:
+    """Writes :func:`two_hands_picture` as a PNG at ``path`` (folders are created). Returns the path."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(two_hands_picture()).save(path)
+    Image.fromarray(two_hands_picture(size)).save(path)
+    return path
+
+
+if __name__ == "__main__":
+    save_two_hands_picture(sys.argv[1] if len(sys.argv) > 1 else "reports/render/two_hands.png")

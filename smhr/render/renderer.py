@@ -13,7 +13,10 @@ from smhr.render.shaders import coverage, face_colors, resolve_supersampled, sha
 
 def check_inputs(verts, faces, K, hand_mask, image_size, colors, sh, mode, flip_winding) -> None:
     """Raises ValueError naming the first argument of :func:`render_hands` with a wrong shape,
-    type or value (also used by the dense reference, which takes the same arguments)."""
+    type or value (also used by the dense reference, which takes the same arguments).
+
+    Values are checked for real hands only (padded slots may hold anything): ``verts``, ``K``,
+    ``colors`` and ``sh`` finite, ``K``'s focal lengths ``fx``, ``fy`` > 0."""
     if verts.dim() != 4 or verts.shape[-1] != 3:
         raise ValueError(f"render_hands: verts must be (B, H, V, 3), got {tuple(verts.shape)}")
     B, H, V, _ = verts.shape
@@ -39,6 +42,16 @@ def check_inputs(verts, faces, K, hand_mask, image_size, colors, sh, mode, flip_
         raise ValueError(f"render_hands: mode must be 'soft' or 'sharp', got {mode!r}")
     if not torch.isfinite(verts[hand_mask]).all():
         raise ValueError("render_hands: verts of a real (unmasked) hand contain NaN or inf")
+    real_K = K[hand_mask]
+    if not torch.isfinite(real_K).all():
+        raise ValueError("render_hands: K of a real (unmasked) hand contains NaN or inf")
+    if not ((real_K[:, 0, 0] > 0).all() and (real_K[:, 1, 1] > 0).all()):
+        raise ValueError(
+            "render_hands: K of a real (unmasked) hand has a focal length fx or fy <= 0; pass (B, H, 3, 3) pixel intrinsics"
+        )
+    for name, tensor in (("colors", colors), ("sh", sh)):
+        if tensor is not None and not torch.isfinite(tensor[hand_mask]).all():
+            raise ValueError(f"render_hands: {name} of a real (unmasked) hand contain NaN or inf")
 
 
 def _scatter(values: torch.Tensor, pixel: torch.Tensor, total: int, fill: torch.Tensor | float) -> torch.Tensor:

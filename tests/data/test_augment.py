@@ -77,7 +77,8 @@ def test_square_pixels_rotate_by_the_image_angle():
     assert out.K[0, 1] == pytest.approx(0.0, abs=1e-3) and out.K[0, 0] == pytest.approx(1.5 * K[0, 0], rel=1e-5)
     U, Q = rq2(np.array([[2.0, 0.5], [-0.3, 1.5]]))
     assert_close(U @ Q, np.array([[2.0, 0.5], [-0.3, 1.5]]))
-    assert_close(Q @ Q.T, np.eye(2)) and U[1, 0] == 0 and U[0, 0] > 0 and U[1, 1] > 0
+    assert_close(Q @ Q.T, np.eye(2))
+    assert U[1, 0] == 0 and U[0, 0] > 0 and U[1, 1] > 0
 
 
 def test_letterbox_fits_a_wide_image_and_colour_jitter_stays_in_range():

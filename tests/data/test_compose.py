@@ -138,4 +138,4 @@ def test_cli_writes_the_set(freihand_source, tmp_path):
     assert cli_main(["compose", "--params", str(params), "--no-progress"]) == 0
     assert len(ComposedDataset(tmp_path / "composed", "train")) == 2
     params.write_text(params.read_text() + "  bogus: 1\n")
-    assert cli_main(["compose", "--params", str(params), "--no-progress"]) == 1
+    assert cli_main(["compose", "--params", str(params), "--no-progress"]) == 2

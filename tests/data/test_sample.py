@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from smhr.data.sample import Hand, Sample, bbox_from_points
+from smhr.data.sample import ContractError, Hand, Sample, bbox_from_points
 
 
 def _hand(**kw):
@@ -55,4 +55,7 @@ def test_hand_from_joints3d_projects_and_masks_visibility():
     np.testing.assert_allclose(hand.joints2d[0], [31.5, 31.5])
     assert hand.visible.tolist() == [True, False, False, False] + [True] * 17
     np.testing.assert_allclose(hand.bbox, [31.5, 31.5, 31.5, 31.5])  # visible points only
-    hand.validate()
+    with pytest.raises(ContractError, match=r"joints3d \[2\] are behind the camera"):
+        hand.validate()
+    joints[2] = [0.0, 0.0, 0.5]
+    hand_from_joints3d("left", joints, K, (64, 64), visible=annotated).validate("x", (64, 64), own_camera=True)

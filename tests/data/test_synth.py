@@ -12,8 +12,11 @@ import torch
 
 from smhr.data import synth as synth_module
 from smhr.data.cameras import CameraRanges
+from smhr.data.check import DatasetOptions, check_dataset
+from smhr.data.compose import ComposeConfig, write_composed
 from smhr.data.freihand import FreiHAND, reference_scale
 from smhr.data.imageio import read_mask
+from smhr.data.sample import in_image
 from smhr.data.synth import (
     RESOLVED_CONFIG,
     HandRig,
@@ -70,7 +73,7 @@ def test_freihand_reader_reads_the_output_unchanged(synth_root: Path):
     for dataset in (train, evaluation):
         for i in range(len(dataset)):
             sample = dataset[i]
-            sample.validate()
+            sample.validate(own_camera=True)
             assert sample.image.shape == (64, 64, 3)
             (hand,) = sample.hands
             assert hand.side == "right" and hand.mano is not None and hand.verts3d is not None
@@ -97,13 +100,24 @@ def test_joints_project_inside_the_mask(synth_root: Path):
 
 def test_mask_matches_rendered_alpha(rig: HandRig, tmp_path: Path):
     cfg = _tiny(tmp_path / "unused")
-    scenes = [sample_scene(rig, sample_seed(0, "training", i), cfg, ProceduralBackgrounds()) for i in range(3)]
-    for sample in render_scenes(rig, scenes, cfg):
+
+    def scenes(invert: bool) -> list:
+        drawn = [sample_scene(rig, sample_seed(0, "training", i), cfg, ProceduralBackgrounds()) for i in range(3)]
+        return [s._replace(background=255 - s.background) if invert else s for s in drawn]
+
+    for sample, other, scene in zip(render_scenes(rig, scenes(False), cfg), render_scenes(rig, scenes(True), cfg), scenes(True)):
         agree = (sample.mask == (sample.alpha >= 0.5)).mean()
         assert agree > 0.97
         assert 0.02 < sample.mask.mean() < 0.9
-        # Where the hand fully covers a pixel, the image is not the background.
-        assert sample.alpha.max() == pytest.approx(1.0)
+        # The hand is in the image: fully covered pixels exist, and most joints project inside.
+        covered, empty = sample.alpha >= 1.0, sample.alpha <= 0.0
+        assert covered.mean() > 0.01 and empty.mean() > 0.05
+        assert in_image(project(sample.joints, sample.K), (64, 64)).mean() >= 0.5
+        # Where the hand fully covers a pixel the image is the hand whatever the background;
+        # where it covers nothing the image is the background (inverted in the second rendering).
+        np.testing.assert_array_equal(sample.image[covered], other.image[covered])
+        np.testing.assert_array_equal(other.image[empty], scene.background[empty])
+        assert not np.array_equal(sample.image[empty], other.image[empty])
 
 
 def test_written_masks_match_rendering(rig: HandRig, synth_root: Path):
@@ -174,3 +188,15 @@ def test_failure_leaves_no_valid_looking_output(hand_model_file: Path, tmp_path:
     # The earlier output is untouched and no temporary or partial dataset is left behind.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["freihand"]
     assert sorted(p.name for p in out.iterdir()) == ["previous.txt"]
+
+
+def test_synthetic_set_and_its_composition_pass_data_check(synth_root: Path, tmp_path: Path):
+    for split, n in (("training", 5), ("evaluation", 2)):
+        report = check_dataset("freihand", synth_root, DatasetOptions(split=split), progress=False)
+        assert report.ok and report.checked == report.hands == n, report.problems
+    sources = {"benchmark": FreiHAND(synth_root, "evaluation"), "train": FreiHAND(synth_root, "training")}
+    cfg = ComposeConfig(num_benchmark=4, num_train=4, image_size=96)
+    out = write_composed(sources, cfg, ProceduralBackgrounds(), tmp_path / "composed", progress=False)
+    for split in ("benchmark", "train"):
+        report = check_dataset("composed", out, DatasetOptions(split=split), progress=False)
+        assert report.ok and report.checked == 4 and report.hands >= 4, report.problems

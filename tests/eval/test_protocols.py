@@ -13,6 +13,7 @@ from tests.eval.conftest import hand_like
 TOL = 1e-6
 
 
+@pytest.mark.slow
 def test_freihand_matches_official(mesh_set):
     gj, gv, pj, pv = mesh_set
     pj[:3] = pj[:3] * np.array([-1.0, 1, 1])  # some mirrored predictions

@@ -37,6 +37,6 @@ def test_hand_model_command_writes_models_and_previews(tmp_path):
 def test_hand_model_command_rejects_unknown_keys(tmp_path, capsys):
     params = tmp_path / "params.yaml"
     params.write_text(PARAMS + "  colour: red\n")
-    assert main(["hand-model", "--params", str(params), "--out-dir", str(tmp_path / "m")]) == 1
+    assert main(["hand-model", "--params", str(params), "--out-dir", str(tmp_path / "m")]) == 2
     assert "unknown key(s) ['colour']" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()

@@ -11,10 +11,11 @@ from smhr.render import RenderSettings, render_hands
 def test_padded_slots_render_nothing(posed_hands, device):
     verts, faces, K = (t.to(device) for t in posed_hands)
     alone = render_hands(verts[:, :1], faces, K[:, :1], torch.ones(2, 1, dtype=torch.bool, device=device), (96, 96))
-    garbage = verts.clone()
+    garbage, garbage_K = verts.clone(), K.clone()
     garbage[:, 1] = float("nan")
+    garbage_K[:, 1] = 0.0  # collate pads K with zeros
     mask = torch.tensor([[True, False], [True, False]], device=device)
-    padded = render_hands(garbage, faces, K, mask, (96, 96))
+    padded = render_hands(garbage, faces, garbage_K, mask, (96, 96))
     for a, b in zip(alone, padded):
         torch.testing.assert_close(a, b)
     empty = render_hands(verts, faces, K, torch.zeros(2, 2, dtype=torch.bool, device=device), (96, 96))
@@ -46,11 +47,18 @@ def test_faces_behind_the_near_plane_are_culled(posed_hands):
     (lambda a: a.update(hand_mask=a["hand_mask"].long()), "bool"),
     (lambda a: a.update(faces=a["faces"].int()), "faces"),
     (lambda a: a.update(mode="hard"), "mode"),
-    (lambda a: a["verts"].__setitem__((0, 0, 0, 0), float("nan")), "NaN"),
+    (lambda a: a["verts"].__setitem__((0, 0, 0, 0), float("nan")), "verts .* NaN"),
+    (lambda a: a["K"].__setitem__((0, 1, 0, 2), float("nan")), "K .* NaN"),
+    (lambda a: a["K"].__setitem__((1, 0, 1, 1), float("inf")), "K .* NaN or inf"),
+    (lambda a: a["K"][1, 1].zero_(), "K .* focal length"),
+    (lambda a: a["K"][0, 0, 0, 0].neg_(), "K .* focal length"),
+    (lambda a: a["colors"].__setitem__((0, 1, 7, 2), float("nan")), "colors .* NaN"),
+    (lambda a: a["sh"].__setitem__((1, 0, 3, 0), float("inf")), "sh .* NaN or inf"),
 ])
 def test_bad_input_gets_one_clear_error(posed_hands, change, message):
     verts, faces, K = posed_hands
-    args = dict(verts=verts.clone(), faces=faces, K=K, hand_mask=torch.ones(2, 2, dtype=torch.bool), image_size=(96, 96))
+    args = dict(verts=verts.clone(), faces=faces, K=K.clone(), hand_mask=torch.ones(2, 2, dtype=torch.bool), image_size=(96, 96),
+                colors=torch.full_like(verts, 0.5), sh=torch.zeros(2, 2, 9, 3, dtype=verts.dtype))
     change(args)
     with pytest.raises(ValueError, match=message):
         render_hands(**args)

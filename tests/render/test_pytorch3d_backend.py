@@ -289,6 +289,7 @@ def test_soft_parity_spheres(rasterizer, device):
     assert float((diff < 1e-3).double().mean()) >= 0.99 and float(diff.mean()) < 1e-4
 
 
+@pytest.mark.slow
 def test_soft_parity_hands(rasterizer, device, posed_hands):
     # Hand faces are ~1 px wide here: up to 150+ faces lie within the 3 px blur radius, so
     # no faces_per_pixel makes the two selections equal (pytorch3d keeps the nearest in
