@@ -136,7 +136,7 @@ class DataSources:
     multi_root: str = "data/composed"
     val_images: int = 50
     max_hands: int = 4
-    num_workers: int = 2
+    num_workers: int = 0
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     def __post_init__(self) -> None:

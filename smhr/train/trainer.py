@@ -145,7 +145,9 @@ def train_stage(model: SMHRNet, stage: StageConfig, data: DataSources, train_sam
         s, stage.steps, stage.warmup_steps, stage.schedule, stage.min_lr_factor))
     ema = ModelEMA(model, stage.ema_decay) if stage.ema_decay else None
     objective = Objective(model, stage.weights, single_camera=single_camera, render_scale=stage.render_scale)
-    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    # heads a stage does not weight (e.g. appearance before `render`) get no gradient: DDP must know
+    net = (torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
+                                                     find_unused_parameters=True) if world > 1 else model)
 
     step, history = 0, []
     state_path = out_dir / STATE_FILE
