@@ -45,8 +45,8 @@ class ModelConfig:
     width: float = 0.5
     pretrained: str | None = None
     norm: Literal["batch", "frozen_batch", "group"] = "batch"
-    neck_channels: int = 64
-    head_channels: int = 64
+    neck_channels: int = 32
+    head_channels: int = 32
     head_layers: int = 1
     rotation: Literal["rot6d", "axis_angle"] = "rot6d"
     input_size: int = 128

@@ -1,7 +1,8 @@
 """Neck: the last three backbone stages fused into one stride-4 map, as SMHR's official code does.
 
 Each of C3, C4, C5 (strides 8, 16, 32) is upsampled to stride 4 by one transposed convolution
-(kernel ``2f``, stride ``f``: exact ``f``-fold size), batch-normalised and rectified, then
+(stride ``f`` = 2, 4, 8, kernel ``max(4, f)``: an exact ``f``-fold size; the CSP detector's
+choice, on which the official code builds), batch-normalised and rectified, then
 L2-normalised per pixel across channels with a learnable per-channel scale (ParseNet / SSD's
 ``L2Norm``: branches of very different magnitudes become comparable before concatenation).
 The three branches are concatenated and a 3x3 convolution fuses them.
@@ -52,7 +53,8 @@ class Neck(nn.Module):
         self.branches = nn.ModuleList()
         for cin, factor in zip(list(in_channels)[1:], (2, 4, 8)):
             self.branches.append(nn.Sequential(
-                nn.ConvTranspose2d(cin, channels, 2 * factor, stride=factor, padding=factor // 2, bias=False),
+                nn.ConvTranspose2d(cin, channels, max(4, factor), stride=factor,
+                                   padding=(max(4, factor) - factor) // 2, bias=False),
                 norm(channels),
                 nn.ReLU(inplace=True),
                 L2Norm(channels),

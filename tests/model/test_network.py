@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch.testing import assert_close
 
 from smhr.errors import ModelFileError
 from smhr.model.build import BACKBONES, build_model, load_hand_models
@@ -81,3 +82,16 @@ def test_load_hand_models_refuses_swapped_and_mismatched(procedural_model_files,
         load_hand_models(procedural_model_files.left, procedural_model_files.right)
     with pytest.raises(ModelFileError, match="not the two sides of one hand model"):
         load_hand_models(procedural_model_files.right, fake_mano_files.left)
+
+
+def test_neck_upsamples_each_stage_exactly_to_stride_4() -> None:
+    from smhr.model.neck import L2Norm, Neck
+
+    neck = Neck((8, 16, 32, 64), channels=12)
+    feats = [torch.randn(2, c, 32 // 2**i, 32 // 2**i) for i, c in enumerate((8, 16, 32, 64))]
+    ups = [branch(f) for branch, f in zip(neck.branches, feats[1:])]
+    assert [tuple(u.shape) for u in ups] == [(2, 12, 32, 32)] * 3
+    assert tuple(neck(feats).shape) == (2, 12, 32, 32)
+    norm = L2Norm(12, init_scale=10.0)
+    x = torch.randn(2, 12, 4, 4)
+    assert_close(norm(x).norm(dim=1), torch.full((2, 4, 4), 10.0))
