@@ -78,4 +78,9 @@ def run(args: argparse.Namespace) -> int:
     device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}" if args.device == "cuda" else "cpu"
     runtime = Runtime(device=device, amp=args.amp, progress=not args.no_progress)
     run_stage(cfg, model_cfg, hands, args.stage, args.variant, out, init=init, runtime=runtime, resume=args.resume)
+    import torch.distributed as dist
+
+    if dist.is_initialized():  # under torchrun: every rank waits for rank 0's files, then leaves cleanly
+        dist.barrier()
+        dist.destroy_process_group()
     return 0
