@@ -14,12 +14,14 @@ training set's hands are right hands (FreiHAND's convention); a left hand gets t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from smhr.data.sample import SIDES, Sample
 from smhr.geometry.camera import project
 from smhr.geometry.rotations import axis_angle_to_matrix_np, matrix_to_axis_angle_np
 from smhr.hand.conventions import mirror_axis_angle
@@ -133,6 +135,35 @@ def predict_mean_hands(mean: MeanHand, hand_models, boxes: torch.Tensor, side: t
         box=boxes.to(dtype) * keep, global_orient=pose[..., :3] * keep, hand_pose=pose[..., 3:] * keep,
         betas=betas * keep, transl=transl, vertices=vertices * keep[..., None],
         joints3d=joints3d * keep[..., None], joints2d=joints2d, keypoints2d=joints2d.clone(), K=K)
+
+
+def predict_samples(mean: MeanHand, hand_models, samples: Sequence[Sample]) -> HandPredictions:
+    """The mean hand at every labelled hand's box of each sample, in the samples' own pixels.
+
+    Each image's camera is its first hand's ``K`` (single-camera images: FreiHAND, HO-3D, RHD); an
+    image without hands gets no prediction.
+
+    Args:
+        mean: the mean right hand.
+        hand_models: ``(left, right)``.
+        samples: images with labelled hands (their ``side``, ``bbox`` and ``K`` are read).
+
+    Returns:
+        :class:`HandPredictions` padded to the largest hand count.
+    """
+    b, h = len(samples), max([len(s.hands) for s in samples] + [1])
+    boxes = torch.zeros(b, h, 4)
+    side = torch.zeros(b, h, dtype=torch.long)
+    mask = torch.zeros(b, h, dtype=torch.bool)
+    K = torch.eye(3).repeat(b, 1, 1)
+    for i, sample in enumerate(samples):
+        for k, hand in enumerate(sample.hands):
+            boxes[i, k] = torch.as_tensor(hand.bbox, dtype=torch.float32)
+            side[i, k] = SIDES.index(hand.side)
+            mask[i, k] = True
+        if sample.hands:
+            K[i] = torch.as_tensor(sample.hands[0].K, dtype=torch.float32)
+    return predict_mean_hands(mean, hand_models, boxes, side, mask, K)
 
 
 def _place(joints: torch.Tensor, boxes: torch.Tensor, K: torch.Tensor) -> torch.Tensor:

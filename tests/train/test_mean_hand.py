@@ -11,7 +11,9 @@ from smhr.eval.multihand import HandRecord, evaluate
 from smhr.geometry.camera import project
 from smhr.geometry.rotations import axis_angle_to_matrix_np
 from smhr.model.decode import run_hand_models
-from smhr.train.mean_hand import MeanHand, mean_hand, mean_hand_from_freihand, mean_rotation, predict_mean_hands
+from smhr.data.freihand import FreiHAND
+from smhr.train.mean_hand import (MeanHand, mean_hand, mean_hand_from_freihand, mean_rotation, predict_mean_hands,
+                                   predict_samples)
 from tests.data.fixtures_freihand import write_freihand_fixture
 
 
@@ -92,3 +94,21 @@ def test_predictions_evaluate_with_the_multihand_protocol(left_right):
                                   for p in pred]}).metrics
     assert metrics["ap"] == 1.0 and metrics["handedness_acc"] == 1.0
     assert metrics["mpjpe_mm"] < 0.5
+
+
+def test_predict_samples_of_a_freihand_layout_set(tmp_path, left_right):
+    """One prediction per labelled hand, at its box, in its camera; FreiHAND-protocol-ready arrays."""
+    fix = write_freihand_fixture(tmp_path, "training", n=4, versions=1)
+    samples = [s for s in FreiHAND(fix.root, "training", load_verts=False)]
+    pred = predict_samples(mean_hand_from_freihand(fix.root), left_right, samples)
+    assert pred.mask.all() and pred.mask.shape == (4, 1)
+    for i, sample in enumerate(samples):
+        hand = sample.hands[0]
+        torch.testing.assert_close(pred.box[i, 0], torch.as_tensor(hand.bbox))
+        uv, box = pred.joints2d[i, 0], torch.as_tensor(hand.bbox)
+        # the box's centre and longer side (its aspect is the label's, not the mean hand's)
+        torch.testing.assert_close((uv.amin(0) + uv.amax(0)) / 2, (box[:2] + box[2:]) / 2, atol=0.05, rtol=0)
+        torch.testing.assert_close((uv.amax(0) - uv.amin(0)).max(), (box[2:] - box[:2]).max(), atol=0.05, rtol=0)
+    records = pred.per_image()
+    assert [len(r) for r in records] == [1] * 4 and records[0][0].joints3d.shape == (21, 3)
+    assert records[0][0].vertices.shape[1] == 3 and (pred.joints3d[..., 2] > 0).all()
