@@ -69,17 +69,17 @@ def run(args: argparse.Namespace) -> int:
                              f"or pass {hint}")
     if args.resume and not (out / STATE_FILE).is_file():
         raise UsageError(f"--resume: {out / STATE_FILE} not found; run without --resume to start the stage")
-    if args.device == "cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            raise UsageError("--device cuda: no CUDA device is visible; use --device cpu")
-    os.environ["SMHR_DEVICE"] = args.device  # read by the trainer to pick NCCL or gloo
-    device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}" if args.device == "cuda" else "cpu"
-    runtime = Runtime(device=device, amp=args.amp, progress=not args.no_progress)
-    run_stage(cfg, model_cfg, hands, args.stage, args.variant, out, init=init, runtime=runtime, resume=args.resume)
+    import torch
     import torch.distributed as dist
 
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: no CUDA device is visible; use --device cpu")
+    os.environ["SMHR_DEVICE"] = args.device  # read by the trainer to pick NCCL or gloo
+    device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}" if args.device == "cuda" else "cpu"
+    if args.device == "cuda":
+        torch.cuda.set_device(device)  # NCCL's collectives use the current device
+    runtime = Runtime(device=device, amp=args.amp, progress=not args.no_progress)
+    run_stage(cfg, model_cfg, hands, args.stage, args.variant, out, init=init, runtime=runtime, resume=args.resume)
     if dist.is_initialized():  # under torchrun: every rank waits for rank 0's files, then leaves cleanly
         dist.barrier()
         dist.destroy_process_group()
