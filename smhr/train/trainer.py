@@ -16,7 +16,6 @@ each global batch (:class:`smhr.train.sampler.ResumableBatchSampler`) and DDP av
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import math
@@ -26,12 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from smhr.data.dataset import DatasetConfig, HandBatch, HandDataset, collate_hands
+from smhr.data.dataset import DatasetConfig, HandDataset, collate_hands
 from smhr.data.sample import Sample
 from smhr.data.targets import TargetConfig
 from smhr.errors import ModelFileError
