@@ -1,0 +1,1 @@
+"""Training: losses (pure functions), the stage schedule, the trainer (checkpoints, exact resume, DDP)."""
