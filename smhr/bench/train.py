@@ -104,8 +104,8 @@ def measure(model_cfg: ModelConfig, stage: StageConfig, repeats: int, seed: int)
     batch = next(iter(loader))
     opt = torch.optim.AdamW(model.parameters(), lr=stage.lr)
     localize = {k: getattr(stage.weights, k) or 1.0 for k in ("center", "center_offset", "keypoint_heatmap")}
-    backbone_obj = Objective(model, LossWeights(keypoint_offset=0.0, **localize), render_scale=stage.render_scale)
-    full_obj = Objective(model, stage.weights, render_scale=stage.render_scale)
+    backbone_obj = Objective(model, LossWeights(keypoint_offset=0.0, **localize))
+    full_obj = Objective(model, stage.weights)
 
     def step(objective: Objective) -> None:
         terms = objective(model(batch.image), batch)
@@ -134,8 +134,7 @@ def measure(model_cfg: ModelConfig, stage: StageConfig, repeats: int, seed: int)
 
     render_only = Objective(model, LossWeights(center=0.0, center_offset=0.0, keypoint_heatmap=0.0,
                                                keypoint_offset=0.0, silhouette=stage.weights.silhouette or 1.0,
-                                               photometric=stage.weights.photometric or 1.0),
-                            render_scale=stage.render_scale)
+                                               photometric=stage.weights.photometric or 1.0))
     pred_fixed = model.hands_at(detached, batch.center_index, batch.side, K, mask=hand)
     leaves = {"vertices": pred_fixed.vertices.detach().requires_grad_(True),
               "albedo": pred_fixed.albedo.detach().requires_grad_(True), "sh": pred_fixed.sh.detach().requires_grad_(True)}

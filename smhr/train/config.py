@@ -79,7 +79,6 @@ class StageConfig:
         grad_clip: maximum global gradient norm (0: no clipping).
         ema_decay: decay of the weights' moving average, or null for none (the EMA weights are
             the ones validated and saved as the stage's model when enabled).
-        render_scale: the silhouette and photometric terms render at ``input_size * render_scale``.
         weights: loss weights.
         val_every: validate every this many steps (and at the end).
         checkpoint_every: write the resumable checkpoint every this many steps (and at the end).
@@ -97,7 +96,6 @@ class StageConfig:
     min_lr_factor: float = 0.05
     grad_clip: float = 5.0
     ema_decay: float | None = None
-    render_scale: float = 0.25
     weights: LossWeights = field(default_factory=LossWeights)
     val_every: int = 100
     checkpoint_every: int = 50
@@ -111,8 +109,6 @@ class StageConfig:
             raise ConfigError(f"train stage input_size: a positive multiple of 32, got {self.input_size}")
         if not self.lr > 0 or not 0 <= self.weight_decay < 1 or self.warmup_steps < 0:
             raise ConfigError("train stage lr > 0, 0 <= weight_decay < 1 and warmup_steps >= 0 are required")
-        if not 0.0 < self.render_scale <= 1.0:
-            raise ConfigError(f"train stage render_scale: must be in (0, 1], got {self.render_scale}")
         if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:
             raise ConfigError(f"train stage ema_decay: must be in (0, 1) or null, got {self.ema_decay}")
 

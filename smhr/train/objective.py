@@ -39,14 +39,12 @@ class Objective:
         weights: the stage's loss weights.
         single_camera: True when each image has one camera (single-hand data): the hands' ``K``
             is the image's; False: default intrinsics (composed data).
-        render_scale: resolution of the rendered terms relative to the input.
         consistency_grad_to: which side of the consistency term gets the gradient.
     """
 
     model: SMHRNet
     weights: LossWeights
     single_camera: bool = True
-    render_scale: float = 0.25
     consistency_grad_to: str = "global"
 
     def __post_init__(self) -> None:

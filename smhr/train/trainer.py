@@ -142,7 +142,7 @@ def train_stage(model: SMHRNet, stage: StageConfig, data: DataSources, train_sam
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(
         s, stage.steps, stage.warmup_steps, stage.schedule, stage.min_lr_factor))
     ema = ModelEMA(model, stage.ema_decay) if stage.ema_decay else None
-    objective = Objective(model, stage.weights, single_camera=single_camera, render_scale=stage.render_scale)
+    objective = Objective(model, stage.weights, single_camera=single_camera)
     # heads a stage does not weight (e.g. appearance before `render`) get no gradient: DDP must know
     net = (torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
                                                      find_unused_parameters=True) if world > 1 else model)
