@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from smhr.data.imageio import write_json, write_png
+from smhr.data.datasets.imageio import write_json, write_png
 from smhr.errors import UsageError
 from smhr.outputs import (
     Terminated,

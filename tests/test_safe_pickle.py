@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from smhr import safe_pickle
-from smhr.data.ho3d import HO3D, read_meta
-from smhr.data.imageio import read_pickle
-from smhr.data.rhd import RHD
+from smhr.data.datasets.ho3d import HO3D, read_meta
+from smhr.data.datasets.imageio import read_pickle
+from smhr.data.datasets.rhd import RHD
 from smhr.errors import DatasetError, ModelFileError
 from smhr.hand.model_file import load_model_data
 from tests.data.fixtures_ho3d import write_ho3d_fixture

@@ -1,9 +1,9 @@
 """``smhr bench data``: training-loader throughput (samples/s) with 0 and 2 worker processes.
 
-Loads a composed set (:class:`~smhr.data.composed.ComposedDataset`: JPEG + PNG decoding, the
+Loads a composed set (:class:`~smhr.data.datasets.composed.ComposedDataset`: JPEG + PNG decoding, the
 random augmentation, target encoding, collate), the full per-sample cost a training step waits
 for. Without ``--root`` (or when the folder is absent) a temporary composed set of toy hands
-(:mod:`smhr.data.toy`) is written first, so the benchmark runs anywhere. Results go to
+(:mod:`smhr.data.datasets.toy`) is written first, so the benchmark runs anywhere. Results go to
 ``<out>/data.json`` (sorted keys, no timestamps) and ``<out>/data.md``. Also ``python -m smhr.bench.data``.
 """
 
@@ -21,12 +21,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from smhr.data.backgrounds import ProceduralBackgrounds
-from smhr.data.compose import ComposeConfig, write_composed
-from smhr.data.composed import ComposedDataset
-from smhr.data.dataset import DatasetConfig, HandDataset, collate_hands
-from smhr.data.imageio import write_json
-from smhr.data.toy import toy_sample
+from smhr.data.synth.backgrounds import ProceduralBackgrounds
+from smhr.data.compose.build import ComposeConfig, write_composed
+from smhr.data.datasets.composed import ComposedDataset
+from smhr.data.training.dataset import DatasetConfig, HandDataset, collate_hands
+from smhr.data.datasets.imageio import write_json
+from smhr.data.datasets.toy import toy_sample
 
 DEFAULT_ROOT = Path("data/composed")
 

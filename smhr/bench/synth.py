@@ -2,7 +2,7 @@
 
 Measures, on this machine: procedural backgrounds per second; scene sampling (pose, shape,
 viewpoint, camera, albedo, lighting, background) per second; posing + rendering + compositing
-images per second; and the end-to-end rate of :func:`smhr.data.synth.synthesize` (JPEG and JSON
+images per second; and the end-to-end rate of :func:`smhr.data.synth.generate.synthesize` (JPEG and JSON
 writing included). The JSON has sorted keys, units in the names and no timestamps.
 """
 
@@ -40,8 +40,8 @@ def _rate(count: int, seconds: float) -> float:
 
 def measure(num: int, image_size: int, batch_size: int, hand_model: Path) -> dict[str, float | int | str]:
     """Runs the measurements and returns the result record (JSON-ready)."""
-    from smhr.data.backgrounds import ProceduralBackgrounds, procedural_background
-    from smhr.data.synth import HandRig, SynthConfig, render_scenes, sample_scene, sample_seed, synthesize
+    from smhr.data.synth.backgrounds import ProceduralBackgrounds, procedural_background
+    from smhr.data.synth.generate import HandRig, SynthConfig, render_scenes, sample_scene, sample_seed, synthesize
     from smhr.hand import HandModel
 
     cfg = SynthConfig(num_training=num, num_evaluation=0, image_size=image_size, batch_size=batch_size)

@@ -15,7 +15,7 @@ Two whole steps are timed as well (data excluded): ``backbone_only_step`` (forwa
 ``localize`` terms that need no hand model, backward, optimiser) and ``render_step`` (the
 ``render`` stage's full objective). The goal is ``render_step <= 1.5 x backbone_only_step``, judged
 in CPU time (robust to other jobs when torch uses one thread).
-Images are toy hands (:mod:`smhr.data.toy`) at the source size of the synthetic set, so the
+Images are toy hands (:mod:`smhr.data.datasets.toy`) at the source size of the synthetic set, so the
 benchmark runs anywhere. Results: ``<out>/train.json`` (sorted keys, no timestamps) and ``train.md``.
 """
 
@@ -36,9 +36,9 @@ import numpy as np
 import torch
 
 from smhr.config import from_dict
-from smhr.data.dataset import DatasetConfig, HandDataset, collate_hands
-from smhr.data.targets import TargetConfig
-from smhr.data.toy import toy_sample
+from smhr.data.training.dataset import DatasetConfig, HandDataset, collate_hands
+from smhr.data.training.targets import TargetConfig
+from smhr.data.datasets.toy import toy_sample
 from smhr.hand.layer import HandModel
 from smhr.hand.procedural import ProceduralConfig, build_models
 from smhr.model.build import build_model

@@ -29,9 +29,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Reads and checks the config and the output folder, opens the source splits, writes the composed set."""
-    from smhr.data.backgrounds import make_background_source
-    from smhr.data.compose import ComposeConfig, write_composed
-    from smhr.data.freihand import FreiHAND
+    from smhr.data.synth.backgrounds import make_background_source
+    from smhr.data.compose.build import ComposeConfig, write_composed
+    from smhr.data.datasets.freihand import FreiHAND
 
     cfg = load_section(ComposeConfig, "compose", args.params)
     if args.output is not None:

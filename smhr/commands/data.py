@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from smhr.commands import argtypes
-from smhr.data.check import DATASETS, DatasetOptions, check_dataset, open_dataset
+from smhr.data.datasets.check import DATASETS, DatasetOptions, check_dataset, open_dataset
 from smhr.errors import DatasetError
 from smhr.outputs import check_output_file
 

@@ -17,7 +17,7 @@ from smhr.errors import ModelFileError, UsageError
 from smhr.outputs import check_output_dir
 
 MIN_IMAGE_SIZE = 8
-"""Smallest ``--image-size`` (the same bound as :meth:`smhr.data.synth.SynthConfig.validate`)."""
+"""Smallest ``--image-size`` (the same bound as :meth:`smhr.data.synth.generate.SynthConfig.validate`)."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Reads the config, checks every value and the output folder, then renders the dataset."""
-    from smhr.data.synth import SynthConfig, synthesize  # torch is imported only when the command runs
+    from smhr.data.synth.generate import SynthConfig, synthesize  # torch is imported only when the command runs
 
     cfg = load_section(SynthConfig, "synth", args.params)
     overrides = {

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from smhr.data.interhand import (
+from smhr.data.datasets.interhand import (
     HAND_OFFSET,
     NUM_IH_JOINTS,
     ROOT,
@@ -64,7 +64,7 @@ class InterHandGT(NamedTuple):
 def read_gt(data_json: str | Path, camera_json: str | Path, joint_json: str | Path) -> InterHandGT:
     """Reads the official test annotations (``*_data.json``, ``*_camera.json``, ``*_joint_3d.json``).
 
-    The checks and the world -> camera transform are :mod:`smhr.data.interhand`'s (one place):
+    The checks and the world -> camera transform are :mod:`smhr.data.datasets.interhand`'s (one place):
     ``hand_type`` must be right/left/interacting (null is refused, never counted as
     interacting), ``world_coord`` (42, 3) with finite values on every valid joint.
 

@@ -4,11 +4,11 @@ Reproduced from ``data/BinaryDbReader.py``, ``eval3d.py``, ``eval2d.py`` and
 ``utils/general.py:EvalUtil``:
 
 * the evaluated hand is the one with more pixels in the segmentation mask (labels 2-17 left,
-  18+ right; ties go to the right hand): :func:`smhr.data.rhd.dominant_side`, the loader's rule;
+  18+ right; ties go to the right hand): :func:`smhr.data.datasets.rhd.dominant_side`, the loader's rule;
 * keypoint 0 (the wrist) is replaced by the palm centre ``0.5 * (kp[0] + kp[12])`` (RHD order:
   12 is the middle finger's MCP), visible if either is; 2D labels are truncated to integers
   first (the loader casts them to int32). Joint order, label ranges and the annotation reader
-  are :mod:`smhr.data.rhd`'s;
+  are :mod:`smhr.data.datasets.rhd`'s;
 * 3D: ground truth relative to the palm; the prediction, relative to its own palm, is
   normalised by its middle MCP->PIP bone (RHD 12->11) and scaled by the ground truth's bone
   (the official network outputs normalised coordinates scaled by ``keypoint_scale``); all 21
@@ -34,9 +34,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from smhr.data.imageio import read_gray
-from smhr.data.rhd import HAND_OFFSET, RHD_MIDDLE_MCP, RHD_MIDDLE_PIP, dominant_side, read_annotations
-from smhr.data.rhd import RHD_TO_OPENPOSE as _ONE_HAND_RHD_TO_OPENPOSE
+from smhr.data.datasets.imageio import read_gray
+from smhr.data.datasets.rhd import HAND_OFFSET, RHD_MIDDLE_MCP, RHD_MIDDLE_PIP, dominant_side, read_annotations
+from smhr.data.datasets.rhd import RHD_TO_OPENPOSE as _ONE_HAND_RHD_TO_OPENPOSE
 from smhr.errors import DatasetError, PredictionError
 from smhr.eval.io import as_points, load_json
 from smhr.eval.metrics import eval_util_measures, point_errors

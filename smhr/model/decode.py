@@ -8,7 +8,7 @@ features with one helper, :func:`gather_at`.
 
 Per hand (:func:`hands_at`):
 
-* centre: ``(cell + offset + 0.5) * stride - 0.5`` px (:mod:`smhr.data.targets`' convention);
+* centre: ``(cell + offset + 0.5) * stride - 0.5`` px (:mod:`smhr.data.training.targets`' convention);
 * hand parameters: rotations (6D -> matrix -> axis-angle, or axis-angle as is), betas; the
   hand model of the hand's side (left model for left hands) gives vertices and 21 joints;
 * translation: the camera term gives the wrist's pixel and depth with the image's K

@@ -24,7 +24,7 @@ class SMHRNet(nn.Module):
     Attributes:
         cfg: the :class:`ModelConfig` it was built from.
         backbone, neck, heads: the three stages of :meth:`forward`.
-        hand_models: ``ModuleList([left, right])`` (:data:`~smhr.data.sample.SIDES` order); their
+        hand_models: ``ModuleList([left, right])`` (:data:`~smhr.data.datasets.sample.SIDES` order); their
             arrays are buffers, so they are in ``state_dict`` and move with ``.to()``.
     """
 

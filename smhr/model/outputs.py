@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from smhr.data.sample import SIDES
+from smhr.data.datasets.sample import SIDES
 
 
 @dataclass
@@ -61,7 +61,7 @@ class HandPredictions:
     Attributes:
         mask: (B, K) bool, True where the slot holds a detected hand (score >= threshold).
         score: (B, K) float, centre confidence in [0, 1].
-        side: (B, K) int64, 0 left, 1 right (:data:`smhr.data.sample.SIDES` order).
+        side: (B, K) int64, 0 left, 1 right (:data:`smhr.data.datasets.sample.SIDES` order).
         center: (B, K, 2) px, decoded hand centre (cell + sub-cell offset).
         box: (B, K, 4) px ``[x0, y0, x1, y1]``.
         global_orient: (B, K, 3) axis-angle.

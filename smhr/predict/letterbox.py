@@ -1,9 +1,9 @@
 """Any image -> the network's square input, and the network's pixels and camera back to the image.
 
 Prediction sees exactly what evaluation-time training sees: the letterbox similarity of
-:func:`smhr.data.augment.letterbox_matrix` (longer side scaled to S, centred), the same bilinear
-warp (:func:`smhr.data.warp.warp_affine`, zero fill) and the same normalisation
-(:class:`smhr.data.dataset.DatasetConfig`'s mean and std). The letterbox is a pure scale and
+:func:`smhr.data.training.augment.letterbox_matrix` (longer side scaled to S, centred), the same bilinear
+warp (:func:`smhr.data.transforms.warp.warp_affine`, zero fill) and the same normalisation
+(:class:`smhr.data.training.dataset.DatasetConfig`'s mean and std). The letterbox is a pure scale and
 shift of pixel coordinates, so the camera frame does not change: 3D results stay as they are,
 pixels map back with the inverse affine and intrinsics with the inverse scale and shift.
 Pixel centres are at integer coordinates throughout (:mod:`smhr.geometry.camera`).
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from smhr.data.augment import letterbox_matrix
-from smhr.data.dataset import IMAGENET_MEAN, IMAGENET_STD
-from smhr.data.warp import apply_affine, warp_affine
+from smhr.data.training.augment import letterbox_matrix
+from smhr.data.training.dataset import IMAGENET_MEAN, IMAGENET_STD
+from smhr.data.transforms.warp import apply_affine, warp_affine
 from smhr.geometry.camera import crop_intrinsics, scale_intrinsics
 
 
@@ -94,7 +94,7 @@ class Letterbox:
 
 
 def normalise(image: np.ndarray, mean: tuple[float, ...] = IMAGENET_MEAN, std: tuple[float, ...] = IMAGENET_STD) -> np.ndarray:
-    """(S, S, 3) uint8 -> (3, S, S) float32, ``(x / 255 - mean) / std`` as :class:`~smhr.data.dataset.HandDataset`."""
+    """(S, S, 3) uint8 -> (3, S, S) float32, ``(x / 255 - mean) / std`` as :class:`~smhr.data.training.dataset.HandDataset`."""
     m = np.asarray(mean, np.float32) * np.float32(255.0)
     d = np.asarray(std, np.float32) * np.float32(255.0)
     return np.ascontiguousarray(((image.astype(np.float32) - m) / d).transpose(2, 0, 1))

@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
-from smhr.data.augment import AugmentConfig
+from smhr.data.training.augment import AugmentConfig
 from smhr.errors import ConfigError
 
 WEAK_TERMS = ("center", "center_offset", "keypoint_heatmap", "keypoint_offset", "reprojection", "bone_direction",

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from smhr.data.sample import SIDES, Sample
+from smhr.data.datasets.sample import SIDES, Sample
 from smhr.geometry.camera import project
 from smhr.geometry.rotations import axis_angle_to_matrix_np, matrix_to_axis_angle_np
 from smhr.hand.conventions import mirror_axis_angle
@@ -87,7 +87,7 @@ def mean_hand_from_freihand(root: str | Path, split: str = "training") -> MeanHa
     Raises:
         DatasetError: the annotation files are missing or malformed, or have no MANO labels.
     """
-    from smhr.data.freihand import FreiHAND, annotation_path, split_mano
+    from smhr.data.datasets.freihand import FreiHAND, annotation_path, split_mano
     from smhr.errors import DatasetError
 
     ds = FreiHAND(root, split, version=0, load_verts=False, load_mask=False)

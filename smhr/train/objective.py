@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from smhr.data.dataset import IMAGENET_MEAN, IMAGENET_STD, HandBatch
+from smhr.data.training.dataset import IMAGENET_MEAN, IMAGENET_STD, HandBatch
 from smhr.geometry.camera import scale_intrinsics
 from smhr.hand.prior import JOINT_LIMITS, joint_frames
 from smhr.model.camera import default_intrinsics

@@ -27,7 +27,7 @@ import torch
 import yaml
 
 from smhr.config import to_dict
-from smhr.data.sample import Sample
+from smhr.data.datasets.sample import Sample
 from smhr.errors import ConfigError, DatasetError
 from smhr.model.build import build_model, load_hand_models
 from smhr.model.checkpoint import load_checkpoint, save_checkpoint
@@ -81,8 +81,8 @@ def open_stage_data(cfg: TrainConfig, source: str, where: str = "params.yaml:tra
     Raises:
         DatasetError: a missing or malformed data root, or too few images to hold out validation.
     """
-    from smhr.data.composed import ComposedDataset
-    from smhr.data.freihand import FreiHAND
+    from smhr.data.datasets.composed import ComposedDataset
+    from smhr.data.datasets.freihand import FreiHAND
 
     if source == "single":
         root = Path(cfg.data.single_root)

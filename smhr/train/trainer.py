@@ -29,9 +29,9 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from smhr.data.dataset import DatasetConfig, HandDataset, collate_hands
-from smhr.data.sample import Sample
-from smhr.data.targets import TargetConfig
+from smhr.data.training.dataset import DatasetConfig, HandDataset, collate_hands
+from smhr.data.datasets.sample import Sample
+from smhr.data.training.targets import TargetConfig
 from smhr.errors import ModelFileError
 from smhr.model.network import SMHRNet
 from smhr.train.config import DataSources, StageConfig

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from smhr.data.dataset import DatasetConfig, HandDataset, collate_hands
-from smhr.data.sample import SIDES, Sample
+from smhr.data.training.dataset import DatasetConfig, HandDataset, collate_hands
+from smhr.data.datasets.sample import SIDES, Sample
 from smhr.eval.multihand import HandRecord, evaluate
 from smhr.model.network import SMHRNet
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from smhr.data.imageio import write_png
-from smhr.data.sample import Sample
+from smhr.data.datasets.imageio import write_png
+from smhr.data.datasets.sample import Sample
 from smhr.hand.joints import NUM_JOINTS, OPENPOSE_BONES
 
 SIDE_COLOURS: dict[str, tuple[int, int, int]] = {"right": (255, 140, 0), "left": (30, 144, 255)}

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from smhr.cli import main
-from smhr.data import synth as synth_module
-from smhr.data.freihand import FreiHAND
-from smhr.data.synth import RESOLVED_CONFIG
+from smhr.data.synth import generate as synth_module
+from smhr.data.datasets.freihand import FreiHAND
+from smhr.data.synth.generate import RESOLVED_CONFIG
 from tests.commands.conftest import snapshot
 
 pytestmark = pytest.mark.pipeline

@@ -1,6 +1,6 @@
 """Shared fixtures for tests/data: tiny single-hand samples and a FreiHAND-layout source on disk.
 
-The hands are :mod:`smhr.data.toy` hands: random 3D joints projected with ``K`` and drawn as
+The hands are :mod:`smhr.data.datasets.toy` hands: random 3D joints projected with ``K`` and drawn as
 disks (the mask), so every annotation is exactly consistent.
 """
 
@@ -14,8 +14,8 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from smhr.data.sample import Hand, ManoParams, Sample
-from smhr.data.toy import ToyHand, toy_sample
+from smhr.data.datasets.sample import Hand, ManoParams, Sample
+from smhr.data.datasets.toy import ToyHand, toy_sample
 from smhr.geometry.camera import project
 
 
@@ -40,7 +40,7 @@ def samples() -> list[Sample]:
 
 def write_freihand_source(root: Path, n_train: int = 6, n_eval: int = 4, seed: int = 0, masks: bool = True) -> Path:
     """Writes a tiny FreiHAND-layout set (training + evaluation, 96 px) under ``root``."""
-    from smhr.data.freihand import FreiHANDWriter
+    from smhr.data.datasets.freihand import FreiHANDWriter
 
     rng = np.random.default_rng(seed)
     for split, n in (("training", n_train), ("evaluation", n_eval)):

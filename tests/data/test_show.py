@@ -5,8 +5,8 @@ import pytest
 from PIL import Image
 
 from smhr.cli import main
-from smhr.data.rhd import RHD
-from smhr.data.sample import Hand, Sample
+from smhr.data.datasets.rhd import RHD
+from smhr.data.datasets.sample import Hand, Sample
 from smhr.viz.overlay import SIDE_COLOURS, draw_grid, draw_sample, joint_colour, pick_indices
 from tests.data.fixtures_rhd import write_rhd_fixture
 

@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from smhr.data.backgrounds import ProceduralBackgrounds
-from smhr.data.dataset import DatasetConfig, HandDataset, collate_hands
-from smhr.data.paste import PasteConfig, compose_image
-from smhr.data.toy import toy_sample
+from smhr.data.synth.backgrounds import ProceduralBackgrounds
+from smhr.data.training.dataset import DatasetConfig, HandDataset, collate_hands
+from smhr.data.compose.paste import PasteConfig, compose_image
+from smhr.data.datasets.toy import toy_sample
 from smhr.model.camera import camera_from_root
 from smhr.model.config import ModelConfig
 from smhr.model.decode import decode, gather_at, heatmap_nms, snap_keypoints, top_centers

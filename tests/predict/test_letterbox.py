@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from smhr.data.dataset import DatasetConfig, HandDataset
-from smhr.data.toy import toy_sample
+from smhr.data.training.dataset import DatasetConfig, HandDataset
+from smhr.data.datasets.toy import toy_sample
 from smhr.geometry.camera import project
 from smhr.predict.letterbox import Letterbox, focal_intrinsics, normalise
 

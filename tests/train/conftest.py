@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from smhr.data.toy import toy_sample
+from smhr.data.datasets.toy import toy_sample
 from smhr.model.build import build_model, load_hand_models
 from smhr.model.config import ModelConfig
 

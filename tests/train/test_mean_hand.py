@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from smhr.data.freihand import split_mano
+from smhr.data.datasets.freihand import split_mano
 from smhr.eval.multihand import HandRecord, evaluate
 from smhr.geometry.camera import project
 from smhr.geometry.rotations import axis_angle_to_matrix_np
 from smhr.model.decode import run_hand_models
-from smhr.data.freihand import FreiHAND
+from smhr.data.datasets.freihand import FreiHAND
 from smhr.train.mean_hand import (MeanHand, mean_hand, mean_hand_from_freihand, mean_rotation, predict_mean_hands,
                                    predict_samples)
 from tests.data.fixtures_freihand import write_freihand_fixture

@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 import torch
 
-from smhr.data.dataset import DatasetConfig, HandBatch, HandDataset, collate_hands
-from smhr.data.targets import TargetConfig
+from smhr.data.training.dataset import DatasetConfig, HandBatch, HandDataset, collate_hands
+from smhr.data.training.targets import TargetConfig
 from smhr.train.config import FULL_TERMS, LossWeights
 from smhr.train.objective import Objective
 

@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from smhr.data.augment import AugmentConfig
+from smhr.data.training.augment import AugmentConfig
 from smhr.errors import ModelFileError
 from smhr.train.config import DataSources, LossWeights, StageConfig
 from smhr.train.trainer import Runtime, load_state, train_stage

@@ -1,0 +1,1 @@
+"""Multi-hand composition: single hands pasted onto backgrounds into the composed set."""

@@ -1,0 +1,1 @@
+"""The synthetic single-hand dataset: viewpoints, appearance, backgrounds, rendering into FreiHAND's layout."""

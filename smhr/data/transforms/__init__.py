@@ -1,0 +1,1 @@
+"""Image warps, and the similarity and mirror transforms that every annotation follows."""
