@@ -8,6 +8,7 @@ global batch by rank and only rank 0 writes files (docs/training.md).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="output folder of the previous stage (its model.pt initialises this one); default: "
                              "the sibling OUT/../<previous stage>; ignored for the first stage, which starts from "
                              "scratch or model.pretrained")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="base seed of this run (initialisation, data order, augmentation); default: "
+                             "params.yaml train.seed. The study trains every variant with several seeds")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/state.pt (bitwise the same result)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                         help="cpu, or cuda (under torchrun each process takes cuda:LOCAL_RANK) (default: %(default)s)")
@@ -53,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
     if "train" not in params:
         raise ConfigError(f"{args.params}: section 'train' not found; add it (see docs/training.md)")
     cfg = parse_train_config(params["train"], f"{args.params}:train")
+    if args.seed is not None:
+        if args.seed < 0:
+            raise UsageError(f"--seed {args.seed}: must be >= 0")
+        cfg = dataclasses.replace(cfg, seed=args.seed)
     model_cfg = load_section(ModelConfig, "model", args.params)
     base = params.get("base") or {}
     hands = tuple(base.get(f"hand_model_{side}") for side in ("right", "left"))

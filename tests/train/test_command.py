@@ -100,6 +100,19 @@ def test_init_from_previous_stage_loads_its_weights(arena):
             torch.testing.assert_close(second.state_dict()[key], value, atol=1e-6, rtol=0, msg=key)
 
 
+def test_seed_option_overrides_params_seed(arena):
+    """--seed is the run's seed: recorded in the checkpoint, and another seed gives other weights."""
+    tmp, params = arena
+    assert _train(params, "localize", tmp / "s0" / "localize") == 0
+    assert _train(params, "localize", tmp / "s3" / "localize", "--seed", "3") == 0
+    net0, meta0 = load_checkpoint(tmp / "s0" / "localize" / "model.pt")
+    net3, meta3 = load_checkpoint(tmp / "s3" / "localize" / "model.pt")
+    assert meta0["extra"]["seed"] == 0 and meta3["extra"]["seed"] == 3
+    assert yaml.safe_load((tmp / "s3" / "localize" / "config.yaml").read_text())["train"]["seed"] == 3
+    differ = [k for k, v in net0.state_dict().items() if v.is_floating_point() and not torch.equal(v, net3.state_dict()[k])]
+    assert differ
+
+
 BAD = [
     ("unknown-stage", ["--stage", "polish"], 2, "unknown stage 'polish'"),
     ("unknown-variant", ["--stage", "localize", "--variant", "shiny"], 2, "unknown training variant 'shiny'"),
@@ -109,6 +122,7 @@ BAD = [
     ("previous-missing", ["--stage", "reproject"], 2, "previous stage 'localize' has no model"),
     ("multi-root-missing", ["--stage", "localize", "--params", "{t}/multi.yaml"], 1, "multi_root"),
     ("single-root-missing", ["--stage", "localize", "--params", "{t}/noroot.yaml"], 1, "single_root"),
+    ("negative-seed", ["--stage", "localize", "--seed", "-1"], 2, "--seed -1: must be >= 0"),
     ("amp-on-cpu", ["--stage", "localize", "--amp", "bf16"], 2, "--amp bf16: mixed precision needs --device cuda"),
 ]
 
@@ -157,9 +171,11 @@ def test_two_processes_equal_one_process(tmp_path, procedural_model_files):
 
     GroupNorm (BatchNorm statistics would be per process) and terms whose per-process counts are
     equal (one centre per image, every joint visible without augmentation), so the mean of the two
-    processes' means is the global mean: the only difference is float summation order, amplified a
-    little by AdamW's normalisation (measured 4.4e-6 after 3 steps; atol 2e-5). With unequal counts
-    (keypoint heatmap on) or BatchNorm the same runs differ by 5e-3, so the test tells them apart.
+    processes' means is the global mean: the only difference is float summation order, amplified by
+    AdamW's normalisation where a gradient is near zero (an update of up to lr per step whatever the
+    gradient's size). Measured after 3 steps at lr 1e-3: 4.4e-6 on one machine, 7.9e-5 on another;
+    atol 2e-4. With unequal counts (keypoint heatmap on) or BatchNorm the same runs differ by 5e-3,
+    so the test still tells them apart.
     """
     data = write_freihand_fixture(tmp_path / "freihand", "training", n=12, versions=1).root
     weights = {"center": 1.0, "center_offset": 1.0, "keypoint_heatmap": 0.0, "keypoint_offset": 1.0,
@@ -177,7 +193,7 @@ def test_two_processes_equal_one_process(tmp_path, procedural_model_files):
     a, _ = load_checkpoint(tmp_path / "one" / "model.pt")
     b, _ = load_checkpoint(tmp_path / "two" / "model.pt")
     for key, value in a.state_dict().items():
-        torch.testing.assert_close(b.state_dict()[key], value, atol=2e-5, rtol=0, msg=key)
+        torch.testing.assert_close(b.state_dict()[key], value, atol=2e-4, rtol=0, msg=key)
     m1 = json.loads((tmp_path / "one" / "metrics.json").read_text())
     m2 = json.loads((tmp_path / "two" / "metrics.json").read_text())
     assert m1.keys() == m2.keys()
