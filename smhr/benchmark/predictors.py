@@ -142,7 +142,8 @@ class MeanHandPredictor:
         """Predicts a batch (score 1 per labelled hand; ``gt_camera`` is implied: each image's first K)."""
         from smhr.train.mean_hand import predict_samples
 
-        return [ImagePrediction(slots, 0.0) for slots in predict_samples(self.mean, self.hand_models, samples).per_image()]
+        pred = predict_samples(self.mean, self.hand_models, samples)
+        return [ImagePrediction(slots, 0.0) for slots in pred.per_image()]
 
 
 def predict_dataset(predictor: Predictor, dataset: Sequence[Sample], gt_camera: bool, batch_size: int,

@@ -47,7 +47,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "(default: %(default)s)")
     parser.add_argument("--batch-size", type=argtypes.positive, default=None,
                         help="images per forward pass (default: benchmark.batch_size)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the network runs (default: cpu)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where the network runs (default: cpu)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
 
