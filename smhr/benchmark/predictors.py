@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import torch
@@ -30,6 +30,10 @@ from smhr.errors import ModelFileError
 from smhr.model.outputs import PredictedHand
 from smhr.predict.letterbox import Letterbox, normalise
 from smhr.predict.results import to_source
+
+if TYPE_CHECKING:
+    from smhr.hand.layer import HandModel
+    from smhr.train.mean_hand import MeanHand
 
 
 @dataclass
@@ -135,7 +139,7 @@ class MeanHandPredictor:
         hand_models: ``(left, right)`` hand models.
     """
 
-    def __init__(self, mean, hand_models) -> None:
+    def __init__(self, mean: MeanHand, hand_models: tuple[HandModel, HandModel]) -> None:
         self.mean, self.hand_models = mean, hand_models
 
     def __call__(self, samples: Sequence[Sample], gt_camera: bool) -> list[ImagePrediction]:
