@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compose": ("smhr.commands.compose", "compose multi-hand images from a single-hand FreiHAND-layout source"),
     "data": ("smhr.commands.data", "inspect datasets: 'data check' validates a directory, 'data show' draws samples"),
     "evaluate": ("smhr.commands.evaluate", "evaluate predictions with a benchmark's official protocol"),
+    "benchmark": ("smhr.commands.benchmark", "a checkpoint or the mean-hand baseline on every benchmark of params.yaml"),
     "train": ("smhr.commands.train", "train one named stage of one variant (params.yaml:train) into a folder"),
     "bench": ("smhr.commands.bench", "speed and memory benchmarks, results into reports/bench/"),
     "predict": ("smhr.commands.predict", "run a checkpoint on images, folders or a video: overlays, JSON, meshes, prediction files"),

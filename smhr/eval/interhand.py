@@ -34,7 +34,8 @@ from smhr.data.datasets.interhand import (
 )
 from smhr.errors import DatasetError, PredictionError
 from smhr.eval.io import as_points, load_json
-from smhr.eval.result import ProtocolResult
+from smhr.eval.metrics import PCK_3D_RANGE_M, eval_util_measures
+from smhr.eval.result import PckCurve, ProtocolResult
 from smhr.hand.joints import NUM_JOINTS
 
 HAND_JOINTS = {side: np.arange(offset, offset + NUM_JOINTS) for side, offset in HAND_OFFSET.items()}
@@ -166,7 +167,8 @@ def evaluate(gt: InterHandGT, pred_joints: np.ndarray, pred_hand_type: np.ndarra
 
     Returns:
         ``mpjpe_all_mm``, ``mpjpe_single_mm``, ``mpjpe_interacting_mm``, ``mrrpe_mm``,
-        ``handedness_acc`` and counts; per sample the mean valid-joint error (mm).
+        ``handedness_acc`` and counts; per sample the mean valid-joint error (mm); ``pck`` over
+        the valid wrist-relative joints (0-50 mm, as FreiHAND's; the official script has none).
     """
     pred = np.asarray(pred_joints, np.float64)
     gtj = gt.joints.copy()
@@ -206,8 +208,10 @@ def evaluate(gt: InterHandGT, pred_joints: np.ndarray, pred_hand_type: np.ndarra
         "num_interacting": int((~single).sum()),
         "num_mrrpe": int(m_rows.sum()),
     }
+    curve = eval_util_measures(err, valid, *PCK_3D_RANGE_M)
     return ProtocolResult(
         metrics=metrics,
         per_sample={"mpjpe_mm": per_sample * MM, "mrrpe_mm": np.where(m_rows, mrrpe * MM, np.nan)},
         sample_ids=list(gt.annot_ids),
+        pck=PckCurve(curve.thresholds, curve.pck_curve, "mpjpe_wrist_relative") if valid.any() else None,
     )

@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from smhr.eval import align
 from smhr.eval.metrics import eval_util_measures, fscores, point_errors
-from smhr.eval.result import Mode, ProtocolResult
+from smhr.eval.result import Mode, PckCurve, ProtocolResult
 
 AUC_MIN_M, AUC_MAX_M, AUC_STEPS = 0.0, 0.05, 100
 """Thresholds of every PCK curve in FreiHAND/HO3D ``eval.py``: ``get_measures(0.0, 0.05, 100)``."""
@@ -71,7 +71,8 @@ def evaluate_mesh_benchmark(
     Returns:
         A :class:`ProtocolResult`; errors in mm (``mpjpe_mm``, ``pa_mpjpe_mm``, ``mpvpe_mm``,
         ``pa_mpvpe_mm``, medians), AUCs over 0-50 mm, F-scores ``f5``/``f15`` on aligned meshes
-        (what papers report) and ``f5_unaligned``/``f15_unaligned``.
+        (what papers report) and ``f5_unaligned``/``f15_unaligned``; ``pck`` is the curve of the
+        Procrustes-aligned joints (``auc_pa_0_50mm``).
     """
     reflect = mode == "official"
     gt_joints, gt_verts = np.asarray(gt_joints, np.float64), np.asarray(gt_verts, np.float64)
@@ -89,6 +90,7 @@ def evaluate_mesh_benchmark(
 
     metrics: dict[str, float | int] = {"num_samples": int(gt_joints.shape[0])}
     per_sample: dict[str, np.ndarray] = {}
+    pck = None
     sets = [("", gt_joints, pred_joints, "mpjpe"), ("pa_", gt_joints, joints_al, "mpjpe")]
     if same_topology:
         sets += [("", gt_verts, pred_verts, "mpvpe"), ("pa_", gt_verts, verts_al, "mpvpe")]
@@ -103,6 +105,8 @@ def evaluate_mesh_benchmark(
         kind = "" if what == "mpjpe" else "mesh_"
         metrics[f"auc_{prefix}{kind}0_50mm"] = m.auc
         per_sample[f"{prefix}{what}_mm"] = err.mean(1) * MM
+        if prefix == "pa_" and what == "mpjpe":
+            pck = PckCurve(m.thresholds, m.pck_curve, "pa_mpjpe")
     if not same_topology:
         for prefix in ("", "pa_"):
             metrics[f"{prefix}mpvpe_mm"] = -1.0
@@ -115,4 +119,5 @@ def evaluate_mesh_benchmark(
             name = f"f{round(t * MM)}{suffix}"
             metrics[name] = float(np.mean(scores[:, k]))
             per_sample[name] = scores[:, k]
-    return ProtocolResult(metrics=metrics, per_sample=per_sample, sample_ids=[str(i) for i in range(len(gt_joints))])
+    return ProtocolResult(metrics=metrics, per_sample=per_sample, sample_ids=[str(i) for i in range(len(gt_joints))],
+                          pck=pck)

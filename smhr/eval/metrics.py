@@ -12,6 +12,11 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 
+PCK_3D_RANGE_M: tuple[float, float, int] = (0.0, 0.05, 100)
+"""``(val_min, val_max, steps)`` of the 3D PCK curve of protocols that have no official one
+(InterHand2.6M, multi-hand images): FreiHAND's ``get_measures(0.0, 0.05, 100)``."""
+
+
 class Measures(NamedTuple):
     """What the official ``EvalUtil.get_measures(val_min, val_max, steps)`` returns.
 

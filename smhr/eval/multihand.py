@@ -29,8 +29,9 @@ import numpy as np
 from smhr.errors import ConfigError, DatasetError, PredictionError
 from smhr.eval.align import align_w_scale
 from smhr.eval.io import as_points, load_json
-from smhr.eval.metrics import point_errors
-from smhr.eval.result import Mode, ProtocolResult
+from smhr.eval.metrics import PCK_3D_RANGE_M, eval_util_measures, point_errors
+from smhr.eval.result import Mode, PckCurve, ProtocolResult
+from smhr.hand.joints import NUM_JOINTS
 
 Criterion = Literal["iou", "centre"]
 CRITERIA: tuple[str, str] = ("iou", "centre")
@@ -233,6 +234,9 @@ def evaluate(
         ``pa_mpvpe_mm``. 3D metrics need ``joints3d`` (``verts`` for ``pa_mpvpe_mm``) in both the
         ground truth and the predictions; where either file has none, they are NaN (``null`` in the
         metrics JSON: absent, never computed over a subset). One CSV row per evaluated pair.
+        ``pck``: over every ground-truth hand, the fraction of its joints within each threshold
+        after Procrustes alignment, a hand without an evaluated match counting as 0 (misses
+        counted); None when the ground truth or the evaluated predictions have no ``joints3d``.
 
     Raises:
         ConfigError: invalid matching options (:func:`check_match_options`).
@@ -249,6 +253,8 @@ def evaluate(
     if unknown:
         raise PredictionError(f"predictions for images not in the ground truth: {unknown[:3]}; check the image ids")
     all_scores, all_tp, pairs, ids = [], [], [], []
+    rows: list[int] = []  # per evaluated pair, its ground-truth hand's row (hands numbered image after image)
+    first_row = 0
     num_gt = sum(len(h) for h in gt.values())
     for image_id, gts in gt.items():
         preds = pred.get(image_id, [])
@@ -260,6 +266,8 @@ def evaluate(
             if g >= 0 and preds[p].score >= min_score:
                 pairs.append((preds[p], gts[g]))
                 ids.append(f"{image_id}:{g}")
+                rows.append(first_row + g)
+        first_row += len(gts)
     scores = np.concatenate(all_scores) if all_scores else np.zeros(0)
     tp = np.concatenate(all_tp) if all_tp else np.zeros(0, bool)
     num_matched = int(tp.sum())
@@ -280,13 +288,23 @@ def evaluate(
     }
     per_sample: dict[str, np.ndarray] = {"side_correct": np.array([float(p.side == g.side) for p, g in pairs])}
     reflect = mode == "official"
+    pck = None
+    pa_joints = None
     if pairs and all(p.joints3d is not None and g.joints3d is not None for p, g in pairs):
         pj = np.stack([p.joints3d for p, _ in pairs])
         gj = np.stack([g.joints3d for _, g in pairs])
         rel = point_errors(gj - gj[:, :1], pj - pj[:, :1]).mean(1)
-        pa = point_errors(gj, align_w_scale(gj, pj, allow_reflection=reflect)).mean(1)
+        pa_joints = point_errors(gj, align_w_scale(gj, pj, allow_reflection=reflect))
+        pa = pa_joints.mean(1)
         metrics.update({"mpjpe_mm": float(rel.mean() * MM), "pa_mpjpe_mm": float(pa.mean() * MM)})
         per_sample.update({"mpjpe_mm": rel * MM, "pa_mpjpe_mm": pa * MM})
+    gt_3d = num_gt > 0 and all(g.joints3d is not None for hands in gt.values() for g in hands)
+    if gt_3d and (pa_joints is not None or not pairs):
+        errors = np.full((num_gt, NUM_JOINTS), np.inf)  # a hand without an evaluated match never counts
+        if pa_joints is not None:
+            errors[rows] = pa_joints
+        curve = eval_util_measures(errors, None, *PCK_3D_RANGE_M)
+        pck = PckCurve(curve.thresholds, curve.pck_curve, "pa_mpjpe_misses_counted")
     if pairs and all(p.verts is not None and g.verts is not None for p, g in pairs):
         for (p, g), sid in zip(pairs, ids):
             if p.verts.shape != g.verts.shape:
@@ -298,4 +316,4 @@ def evaluate(
         pav = point_errors(gv, align_w_scale(gv, pv, allow_reflection=reflect)).mean(1)
         metrics["pa_mpvpe_mm"] = float(pav.mean() * MM)
         per_sample["pa_mpvpe_mm"] = pav * MM
-    return ProtocolResult(metrics=metrics, per_sample=per_sample, sample_ids=ids)
+    return ProtocolResult(metrics=metrics, per_sample=per_sample, sample_ids=ids, pck=pck)

@@ -12,7 +12,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -20,6 +20,20 @@ from smhr.outputs import atomic_write
 
 Mode = Literal["official", "strict"]
 MODES: tuple[str, str] = ("official", "strict")
+
+
+class PckCurve(NamedTuple):
+    """A protocol's headline 3D PCK curve (what its AUC integrates, or its closest analogue).
+
+    Attributes:
+        thresholds_m: (T,) error thresholds in metres, increasing.
+        pck: (T,) fraction of keypoints with an error ``<=`` each threshold, in [0, 1].
+        error: which error it counts, e.g. ``"pa_mpjpe"`` (Procrustes-aligned joints).
+    """
+
+    thresholds_m: np.ndarray
+    pck: np.ndarray
+    error: str
 
 
 @dataclass
@@ -31,11 +45,13 @@ class ProtocolResult:
             accuracies and APs are fractions in [0, 1]; counts are integers.
         per_sample: column name -> (N,) array, one row per evaluated sample (or hand).
         sample_ids: (N,) identifiers of the rows (dataset index, annotation id, image id...).
+        pck: the 3D PCK curve, or None when the inputs have no 3D to give one.
     """
 
     metrics: dict[str, float | int]
     per_sample: dict[str, np.ndarray] = field(default_factory=dict)
     sample_ids: list[str] = field(default_factory=list)
+    pck: PckCurve | None = None
 
 
 def _clean(value: float | int) -> float | int | None:

@@ -40,7 +40,7 @@ from smhr.data.datasets.rhd import RHD_TO_OPENPOSE as _ONE_HAND_RHD_TO_OPENPOSE
 from smhr.errors import DatasetError, PredictionError
 from smhr.eval.io import as_points, load_json
 from smhr.eval.metrics import eval_util_measures, point_errors
-from smhr.eval.result import Mode, ProtocolResult
+from smhr.eval.result import Mode, PckCurve, ProtocolResult
 from smhr.hand.joints import NUM_JOINTS
 
 RHD_TO_OPENPOSE = _ONE_HAND_RHD_TO_OPENPOSE
@@ -162,4 +162,5 @@ def evaluate(gt: RhdGT, pred_xyz: np.ndarray, pred_uv: np.ndarray | None, mode: 
         per_sample["epe2d_px"] = np.where(
             n_vis > 0, np.where(gt.vis, err2, 0.0).sum(1) / np.maximum(n_vis, 1), np.nan
         )
-    return ProtocolResult(metrics=metrics, per_sample=per_sample, sample_ids=[str(i) for i in gt.ids])
+    return ProtocolResult(metrics=metrics, per_sample=per_sample, sample_ids=[str(i) for i in gt.ids],
+                          pck=PckCurve(m3.thresholds, m3.pck_curve, "epe3d"))

@@ -33,9 +33,19 @@ class SubmissionFiles(NamedTuple):
     zip_path: Path
 
 
+def pred_json_text(joints: np.ndarray, verts: np.ndarray) -> str:
+    """The text of a FreiHAND/HO3D ``pred.json``: ``[xyz_list, verts_list]`` as given (no conversion).
+
+    Args:
+        joints: (N, 21, 3) metres; verts: (N, V, 3) metres, in the benchmark's own convention
+            (:func:`to_ho3d` for HO3D).
+    """
+    return json.dumps([np.asarray(joints, np.float64).tolist(), np.asarray(verts, np.float64).tolist()])
+
+
 def _write_pred(out_dir: str | Path, joints: np.ndarray, verts: np.ndarray) -> SubmissionFiles:
     out_dir = Path(out_dir)
-    text = json.dumps([np.asarray(joints, np.float64).tolist(), np.asarray(verts, np.float64).tolist()])
+    text = pred_json_text(joints, verts)
     json_path, zip_path = out_dir / "pred.json", out_dir / "pred.zip"
     atomic_write(json_path, text)
 
