@@ -223,7 +223,7 @@ def qualitative_grid(checkpoint: str | Path, dataset: Sequence[Sample], picks: l
     for rank, pick in enumerate(picks):
         sample = dataset[pick.index]
         K = image_K(sample, default_K)
-        text = f"{pick.tag} #{rank + 1}: image {pick.image}, {metric_label} {pick.value:.1f}"
+        text = f"{pick.tag} #{rank + 1}: image {pick.image}, {metric_label} {pick.value:.1f} (truth | prediction)"
         pairs.append(draw_pair(sample, predict_sample(model, sample, K), K, faces, text, cell))
     rows = -(-len(pairs) // columns)
     grid = np.zeros((rows * pairs[0].shape[0], columns * pairs[0].shape[1], 3), np.uint8)

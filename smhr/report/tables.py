@@ -62,6 +62,13 @@ def _cells(lookup: dict, columns: list[tuple[str, str]], row_n: int, value: str,
     return cells
 
 
+def _keep(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> pd.DataFrame:
+    """The rows of ``frame`` whose ``(benchmark, metric)`` is one of ``columns``."""
+    wanted = set(columns)
+    mask = pd.Series([(b, m) in wanted for b, m in zip(frame["benchmark"], frame["metric"])], index=frame.index, dtype=bool)
+    return frame[mask].reset_index(drop=True)
+
+
 def _methods(frame: pd.DataFrame, column: str) -> list[str]:
     return sorted(set(frame[column]), key=lambda m: order_key(m, METHODS))
 
@@ -77,7 +84,7 @@ def results_table(agg: pd.DataFrame) -> Table:
         method's largest seed count, and a cell with fewer seeds says ``(n=k)``.
     """
     columns = _columns(agg)
-    shown = agg[[(b, m) in set(columns) for b, m in zip(agg["benchmark"], agg["metric"])]].reset_index(drop=True)
+    shown = _keep(agg, columns)
     rows = []
     for method in _methods(shown, "method"):
         part = shown[shown["method"] == method]
@@ -113,8 +120,7 @@ def ablation_table(deltas: pd.DataFrame, agg: pd.DataFrame, reference: str = "ma
         lookup = {(r.benchmark, r.metric): r._asdict() for r in ref.itertuples(index=False)}
         n = int(ref["n"].max())
         rows.append((f"{reference} (reference)", [str(n), *_cells(lookup, columns, n, "mean", "std", False)]))
-    keep = set(columns)
-    shown = deltas[[(b, m) in keep for b, m in zip(deltas["benchmark"], deltas["metric"])]].reset_index(drop=True)
+    shown = _keep(deltas, columns)
     for variant in _methods(shown, "variant"):
         part = shown[shown["variant"] == variant]
         lookup = {(r.benchmark, r.metric): r._asdict() for r in part.itertuples(index=False)}

@@ -100,3 +100,6 @@ def write_fake_study(root: Path) -> Path:
 def study(tmp_path: Path) -> Path:
     """A fresh fake study tree (metrics + model benchmark) in a temporary folder."""
     return write_fake_study(tmp_path / "study")
+
+
+from tests.predict.conftest import tiny_checkpoint  # noqa: E402,F401 - the tiny random-weight checkpoint fixture
