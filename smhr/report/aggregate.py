@@ -38,7 +38,8 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
     return sort_frame(pd.DataFrame(rows, columns=list(AGG_COLUMNS)))
 
 
-def paired_deltas(frame: pd.DataFrame, reference: str = "main", exclude: tuple[str, ...] = ("mean_hand",)) -> pd.DataFrame:
+def paired_deltas(frame: pd.DataFrame, reference: str = "main",
+                  exclude: tuple[str, ...] = ("mean_hand",)) -> pd.DataFrame:
     """Per method, benchmark and metric: the difference to ``reference`` over the seeds both have.
 
     For each seed ``s`` both methods were evaluated with, ``d_s = value(method, s) - value(reference, s)``

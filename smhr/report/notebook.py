@@ -61,7 +61,8 @@ def declared_parameters(path: str | Path) -> dict[str, Any]:
     nb = _read(Path(path))
     cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
     if len(cells) != 1:
-        raise ReportError(f"{path}: expected one cell tagged 'parameters' (# %% tags=[\"parameters\"]), found {len(cells)}")
+        raise ReportError(f"{path}: expected one cell tagged 'parameters' (# %% tags=[\"parameters\"]), "
+                          f"found {len(cells)}")
     out: dict[str, Any] = {}
     for node in ast.parse(cells[0].source).body:
         try:
@@ -100,7 +101,8 @@ def resolve_parameters(name: str, declared: dict[str, Any], params_file: str | P
     own = section.get(name) if isinstance(section.get(name), dict) else {}
     unknown = sorted(set(own) - set(declared))
     if unknown:
-        raise UsageError(f"--params {params_file}: {SECTION}.{name}.{unknown[0]} is not a parameter of notebook {name}; "
+        raise UsageError(f"--params {params_file}: {SECTION}.{name}.{unknown[0]} is not a parameter of "
+                         f"notebook {name}; "
                          f"use one of {sorted(declared)}")
     params = {k: v for k, v in shared.items() if k in declared}
     params.update(own)
@@ -110,7 +112,8 @@ def resolve_parameters(name: str, declared: dict[str, Any], params_file: str | P
 def check_kernel() -> None:
     """Raises UsageError unless the ``python3`` kernel (ipykernel) can start from this environment."""
     if importlib.util.find_spec("papermill") is None or importlib.util.find_spec("jupytext") is None:
-        raise UsageError("papermill and jupytext are not installed; install the notebooks extra: pip install -e '.[notebooks]'")
+        raise UsageError("papermill and jupytext are not installed; "
+                         "install the notebooks extra: pip install -e '.[notebooks]'")
     from jupyter_client.kernelspec import KernelSpecManager
 
     if importlib.util.find_spec("ipykernel") is None or KERNEL not in KernelSpecManager().find_kernel_specs():

@@ -65,7 +65,8 @@ def _cells(lookup: dict, columns: list[tuple[str, str]], row_n: int, value: str,
 def _keep(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> pd.DataFrame:
     """The rows of ``frame`` whose ``(benchmark, metric)`` is one of ``columns``."""
     wanted = set(columns)
-    mask = pd.Series([(b, m) in wanted for b, m in zip(frame["benchmark"], frame["metric"])], index=frame.index, dtype=bool)
+    keep = [(b, m) in wanted for b, m in zip(frame["benchmark"], frame["metric"])]
+    mask = pd.Series(keep, index=frame.index, dtype=bool)
     return frame[mask].reset_index(drop=True)
 
 

@@ -84,6 +84,7 @@ def write_table(table: Table, out_root: str | Path, name: str) -> list[Path]:
 
 def show(table: Table) -> pd.DataFrame:
     """The display cells as a DataFrame (for a notebook's output)."""
-    return pd.DataFrame([cells for _, cells in table.rows], index=pd.Index([n for n, _ in table.rows], name=table.index),
-                        columns=pd.MultiIndex.from_tuples(table.columns) if any(g for g, _ in table.columns)
-                        else [h for _, h in table.columns])
+    grouped = any(g for g, _ in table.columns)
+    columns = pd.MultiIndex.from_tuples(table.columns) if grouped else [h for _, h in table.columns]
+    index = pd.Index([n for n, _ in table.rows], name=table.index)
+    return pd.DataFrame([cells for _, cells in table.rows], index=index, columns=columns)

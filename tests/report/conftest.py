@@ -58,7 +58,8 @@ def write_fake_metrics(metrics: Path) -> Path:
             for bench in ("synth", "composed"):
                 if method == "two_stage" and bench == "composed":
                     continue
-                (folder / f"{bench}.json").write_text(json.dumps(_metrics(method, seed, bench), indent=2, sort_keys=True))
+                text = json.dumps(_metrics(method, seed, bench), indent=2, sort_keys=True)
+                (folder / f"{bench}.json").write_text(text)
                 thresholds = np.linspace(0, 50, 11)
                 pck = 1 - np.exp(-thresholds / (10 + seed + len(method)))
                 (folder / f"{bench}_pck.csv").write_text(

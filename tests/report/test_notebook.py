@@ -79,7 +79,8 @@ def test_qualitative_notebook_on_a_real_checkpoint(study: Path, tiny_checkpoint:
     shutil.copy(tiny_checkpoint, final)
     write_freihand_source(study / "data" / "synth" / "freihand", n_train=1, n_eval=4)
     (study / "params.yaml").write_text(
-        "report:\n  qualitative:\n    dataset_roots: {synth: data/synth/freihand}\n    worst: 2\n    typical: 1\n    best: 1\n")
+        "report:\n  qualitative:\n    dataset_roots: {synth: data/synth/freihand}\n"
+        "    worst: 2\n    typical: 1\n    best: 1\n")
     monkeypatch.chdir(study)
     assert main(["report", "notebook", "qualitative", "--params", "params.yaml", "--notebooks", str(NOTEBOOKS)]) == 0
     executed = json.loads((study / "reports" / "notebooks" / "qualitative.ipynb").read_text())
