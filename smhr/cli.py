@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("smhr.commands.bench", "speed and memory benchmarks, results into reports/bench/"),
     "predict": ("smhr.commands.predict", "run a checkpoint on images, folders or a video: overlays, JSON, meshes, prediction files"),
     "export": ("smhr.commands.export", "export a checkpoint's network to ONNX (dynamic batch)"),
+    "report": ("smhr.commands.report", "execute an analysis notebook (results, ablations, efficiency, qualitative)"),
 }
 
 

@@ -13,10 +13,11 @@ from smhr.cli import COMMANDS, main
 from smhr.errors import ConfigError, DatasetError, UsageError
 from smhr.outputs import Terminated
 
-# Every parser a user can reach: (argv prefix, module). ``data`` has one parser per action.
-PARSERS = [([name], module) for name, (module, _) in COMMANDS.items() if name != "data"] + [
+# Every parser a user can reach: (argv prefix, module). ``data`` and ``report`` have one parser per action.
+PARSERS = [([name], module) for name, (module, _) in COMMANDS.items() if name not in ("data", "report")] + [
     (["data", "check"], "smhr.commands.data"),
     (["data", "show"], "smhr.commands.data"),
+    (["report", "notebook"], "smhr.commands.report"),
 ]
 
 

@@ -1,0 +1,53 @@
+"""Choosing images by their per-sample error, and drawing truth beside a real checkpoint's prediction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smhr.report import qualitative
+
+
+def test_picks_worst_typical_best_deterministically() -> None:
+    errors = [5.0, 40.0, 12.0, 30.0, 11.0, 2.0, 13.0, 40.0]
+    frame = pd.DataFrame({"image": [str(i) for i in range(8)], "pa_mpjpe_mm": errors})
+    picks = qualitative.pick_images(frame, worst=2, typical=2, best=2)
+    assert [(p.index, p.tag) for p in picks] == [(1, "worst"), (7, "worst"), (2, "typical"), (6, "typical"),
+                                                  (5, "best"), (0, "best")]
+    assert picks[0].value == 40.0
+    assert qualitative.pick_images(frame.sample(frac=1, random_state=3), worst=2, typical=2, best=2) == picks
+
+
+def test_multi_hand_rows_reduce_to_the_worst_hand_and_nan_is_ignored() -> None:
+    frame = pd.DataFrame({"image": ["0:0", "0:1", "1:0", "2:0"], "pa_mpjpe_mm": [3.0, 50.0, 20.0, np.nan]})
+    picks = qualitative.pick_images(frame, worst=1, typical=0, best=5)
+    assert [(p.index, p.value, p.tag) for p in picks] == [(0, 50.0, "worst"), (1, 20.0, "best")]
+
+
+def test_no_column_no_picks() -> None:
+    assert qualitative.pick_images(pd.DataFrame({"image": ["0"]})) == []
+
+
+def test_final_checkpoint_prefers_multi_then_all(tmp_path: Path) -> None:
+    assert qualitative.final_checkpoint(tmp_path, "main", 0) is None
+    (tmp_path / "no_stagewise" / "seed1" / "all").mkdir(parents=True)
+    (tmp_path / "no_stagewise" / "seed1" / "all" / "model.pt").write_bytes(b"")
+    assert qualitative.final_checkpoint(tmp_path, "no_stagewise", 1) == tmp_path / "no_stagewise/seed1/all/model.pt"
+
+
+@pytest.mark.slow
+def test_grid_runs_the_checkpoint_on_the_picked_images(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    from smhr.data.datasets.freihand import FreiHAND
+    from tests.data.conftest import write_freihand_source
+
+    dataset = FreiHAND(write_freihand_source(tmp_path / "freihand", n_train=1, n_eval=3), split="evaluation")
+    picks = qualitative.pick_images(pd.DataFrame({"image": ["0", "1", "2"], "pa_mpjpe_mm": [9.0, 30.0, 20.0]}),
+                                    worst=1, typical=1, best=1)
+    grid = qualitative.qualitative_grid(tiny_checkpoint, dataset, picks, "PA-MPJPE [mm]", cell=64, columns=2)
+    assert grid.shape == (2 * (qualitative.CAPTION_PX + 64), 2 * 2 * 64, 3) and grid.dtype == np.uint8
+    again = qualitative.qualitative_grid(tiny_checkpoint, dataset, picks, "PA-MPJPE [mm]", cell=64, columns=2)
+    assert np.array_equal(grid, again)
+    assert grid[:, 2 * 64:].any() and not grid[qualitative.CAPTION_PX + 64:, 2 * 64:].any()  # 3 pairs: last cell empty
