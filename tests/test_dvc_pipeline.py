@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ast
 import functools
+import itertools
+import re
 import shlex
 import subprocess
 from pathlib import Path
@@ -25,8 +27,40 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "smhr"
 
 
+def _interpolate(value, item: dict, params: dict):
+    """``${item.key}`` and ``${params.key}`` substituted in strings (recursively in lists and dicts)."""
+    if isinstance(value, list):
+        return [_interpolate(v, item, params) for v in value]
+    if isinstance(value, dict):
+        return {_interpolate(k, item, params): _interpolate(v, item, params) for k, v in value.items()}
+    if not isinstance(value, str):
+        return value
+
+    def lookup(match: re.Match) -> str:
+        key = match.group(1)
+        return str(_lookup(item, key[len("item."):]) if key.startswith("item.") else _lookup(params, key))
+
+    return re.sub(r"\$\{([\w.]+)\}", lookup, value)
+
+
+def expand_matrix(stages: dict, params: dict) -> dict:
+    """DVC's ``matrix`` stages expanded into plain ones named ``name@v1-v2`` (as ``dvc stage list``)."""
+    out = {}
+    for name, stage in stages.items():
+        if "matrix" not in stage:
+            out[name] = stage
+            continue
+        body = {k: v for k, v in stage.items() if k != "matrix"}
+        axes = {k: _interpolate(v, {}, params) if isinstance(v, str) else v for k, v in stage["matrix"].items()}
+        for values in itertools.product(*axes.values()):
+            item = dict(zip(axes, values))
+            out[f"{name}@" + "-".join(str(v) for v in values)] = _interpolate(body, item, params)
+    return out
+
+
 def _stages(text: str | None = None) -> dict:
-    return yaml.safe_load((ROOT / "dvc.yaml").read_text() if text is None else text)["stages"]
+    raw = yaml.safe_load((ROOT / "dvc.yaml").read_text() if text is None else text)["stages"]
+    return expand_matrix(raw, read_params(ROOT / "params.yaml"))
 
 
 def _commands(stage: dict) -> list[list[str]]:
@@ -166,9 +200,11 @@ def test_stage_is_consistent(name):
 @pytest.mark.parametrize("name", sorted(_stages()))
 def test_stage_deps_exist(name):
     """A dep that names no file (a typo, a moved module) and no other stage's output is an error."""
-    outs = {o if isinstance(o, str) else next(iter(o)) for s in _stages().values() for o in s.get("outs", [])}
+    outs = {Path(o if isinstance(o, str) else next(iter(o)))
+            for s in _stages().values() for o in s.get("outs", []) + s.get("metrics", [])}
     for dep in _stages()[name].get("deps", []):
-        assert dep in outs or (ROOT / dep).exists(), (
+        produced = any(Path(dep) == o or Path(dep) in o.parents for o in outs)  # an output, or a folder of outputs
+        assert produced or (ROOT / dep).exists(), (
             f"dvc.yaml stage '{name}': dependency '{dep}' does not exist; fix the path or remove it"
         )
 

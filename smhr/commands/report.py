@@ -1,9 +1,13 @@
-"""``smhr report notebook NAME``: execute one analysis notebook into ``reports/notebooks/NAME.ipynb``.
+"""``smhr report``: the analysis notebooks, and the study's one metrics file.
 
 Example::
 
     smhr report notebook results --params params.yaml
     smhr report notebook qualitative --out reports/notebooks
+    smhr report summary --metrics-root metrics --out reports/metrics.json
+
+``summary`` writes the mean, std and seed count of every method x benchmark x metric (what
+``dvc metrics show`` and ``dvc exp show`` list).
 
 The notebook (``notebooks/NAME.py``, jupytext py:percent) reads the study's files and writes its
 tables to ``reports/tables/NAME*.{csv,md,tex}`` and figures to ``reports/figures/NAME*.png``
@@ -41,7 +45,40 @@ def configure(parser: argparse.ArgumentParser) -> None:
                     help="folder of the notebook sources (default notebooks)")
 
 
+    sm = sub.add_parser(
+        "summary", help="mean, std and seeds of every method x benchmark x metric into one JSON",
+        description="Reads metrics/<method>/seed<S>/<benchmark>.json (smhr benchmark) and writes "
+        "{method: {benchmark: {metric: mean, metric_std: std, seeds: n}}} with sorted keys: the file "
+        "dvc metrics show / dvc exp show read.",
+    )
+    sm.add_argument("--metrics-root", type=Path, default=Path("metrics"),
+                    help="folder of the per-run metrics (default metrics)")
+    sm.add_argument("--out", type=Path, default=Path("reports/metrics.json"),
+                    help="the JSON to write (default reports/metrics.json)")
+
+
 def run(args: argparse.Namespace) -> int:
+    """Dispatches to the action."""
+    if args.action == "summary":
+        return _summary(args)
+    return _notebook(args)
+
+
+def _summary(args: argparse.Namespace) -> int:
+    """Checks the folders, then writes the summary."""
+    from smhr.errors import UsageError
+    from smhr.outputs import check_output_file
+    from smhr.report.summary import write_summary
+
+    if not args.metrics_root.is_dir():
+        raise UsageError(f"--metrics-root {args.metrics_root}: folder not found; run `smhr benchmark` "
+                         "(dvc repro) first or point it at the metrics folder")
+    check_output_file(args.out, "--out")
+    log.info("wrote %s", write_summary(args.metrics_root, args.out))
+    return 0
+
+
+def _notebook(args: argparse.Namespace) -> int:
     """Checks the notebook, parameters, kernel and output folder, then executes."""
     from smhr.report import notebook
 

@@ -162,7 +162,8 @@ class TrainConfig:
         seed: base seed (initialisation, data order, augmentation).
         data: data sources.
         stages: stage name -> config, in the order they run.
-        variants: variant name -> override (``main`` is the unmodified schedule).
+        variants: variant name -> override (``main`` is the unmodified schedule; it may be listed, empty,
+            so that every variant has a params key for DVC to track).
     """
 
     seed: int = 0
@@ -184,7 +185,10 @@ def parse_train_config(raw: dict, where: str = "params.yaml:train") -> TrainConf
     parsed_stages = {name: from_dict(StageConfig, body, f"{where}.stages.{name}") for name, body in stages.items()}
     parsed_variants = {}
     for name, body in variants.items():
-        variant = from_dict(Variant, body, f"{where}.variants.{name}")
+        if name == "main" and body:
+            raise ConfigError(f"{where}.variants.main: the reference schedule takes no override (it is "
+                              f"train.stages as written); leave it empty ({{}}) and change train.stages")
+        variant = from_dict(Variant, body or {}, f"{where}.variants.{name}")
         unknown = sorted(set(variant.weights) - {f.name for f in dataclasses.fields(LossWeights)})
         if unknown:
             raise ConfigError(f"{where}.variants.{name}.weights: unknown term(s) {unknown}")
@@ -216,3 +220,28 @@ def resolve_stages(cfg: TrainConfig, variant: str) -> dict[str, StageConfig]:
     union.update(v.weights)
     steps = sum(s.steps for s in stages.values())
     return {"all": dataclasses.replace(last, steps=steps, weights=LossWeights(**union))}
+
+
+def shared_prefix(cfg: TrainConfig, variant: str, reference: str = "main") -> list[str]:
+    """The leading stages a variant runs exactly as ``reference`` does (same resolved config).
+
+    An ablation whose change first acts in a later stage (``no_silhouette``: the ``render`` stage)
+    trains those leading stages identically to the reference; the study reuses the reference's
+    models for them and branches off where the variant first differs (dvc.yaml).
+
+    Args:
+        cfg: the train section.
+        variant: a variant name.
+        reference: the variant it is compared with.
+
+    Returns:
+        Stage names, in order, up to (not including) the first that differs; empty when the very
+        first stage differs or the stage lists differ (``stagewise: false``).
+    """
+    mine, theirs = resolve_stages(cfg, variant), resolve_stages(cfg, reference)
+    same: list[str] = []
+    for (name, stage), (other_name, other) in zip(mine.items(), theirs.items()):
+        if name != other_name or stage != other:
+            break
+        same.append(name)
+    return same
