@@ -213,22 +213,47 @@ def hands_at(maps: HeadMaps, index: torch.Tensor, side: torch.Tensor, K: torch.T
         :class:`HandPredictions` with local keypoints *not* snapped (see :func:`decode`);
         slots where ``mask`` is False are zeros.
     """
-    b, n = index.shape
     w = maps.center.shape[-1]
-    stride = cfg.stride
-    image_size = w * stride
-    K = K.to(maps.params.dtype)
-    if mask is None:
-        mask = torch.ones_like(index, dtype=torch.bool)
     if score is None:
         score = torch.sigmoid(gather_at(maps.center, index).gather(2, side[..., None])[..., 0])
     cell = index_to_cell(index, w).to(maps.params.dtype)
-    center = cell_to_pixel(cell + gather_at(maps.center_offset, index), stride)
-    p = split_params(gather_at(maps.params, index), cfg.rotation)
+    center = cell_to_pixel(cell + gather_at(maps.center_offset, index), cfg.stride)
+    return decode_hands(cell, center, gather_at(maps.params, index), gather_at(maps.keypoint_offset, index),
+                        gather_at(maps.appearance, index), side, score, K, hand_models, cfg, w * cfg.stride, mask)
+
+
+def decode_hands(cell: torch.Tensor, center: torch.Tensor, params: torch.Tensor, keypoint_offset: torch.Tensor,
+                 appearance: torch.Tensor, side: torch.Tensor, score: torch.Tensor, K: torch.Tensor,
+                 hand_models: tuple[HandModel, HandModel] | torch.nn.ModuleList, cfg: ModelConfig,
+                 image_size: int, mask: torch.Tensor | None = None) -> HandPredictions:
+    """Per-hand head vectors -> hands (the part of :func:`hands_at` after the gather).
+
+    Args:
+        cell: (B, H, 2) float cell (x, y) the vectors were read at.
+        center: (B, H, 2) px, the centres to report.
+        params: (B, H, P) ``params`` vectors; keypoint_offset: (B, H, 42); appearance: (B, H, 30).
+        side: (B, H) int64, 0 left, 1 right.
+        score: (B, H) scores to report.
+        K: (B, 3, 3) the image's intrinsics, or (B, H, 3, 3) one per slot (the two-stage
+            baseline's crops).
+        hand_models: (left, right); cfg: the model config.
+        image_size: S of the image the cells tile (the camera term's scale).
+        mask: (B, H) bool real slots; default all.
+
+    Returns:
+        :class:`HandPredictions`; ``K`` is returned as given.
+    """
+    b, n = side.shape
+    stride = cfg.stride
+    K = K.to(params.dtype)
+    if mask is None:
+        mask = torch.ones_like(side, dtype=torch.bool)
+    p = split_params(params, cfg.rotation)
     # Padded slots read an identity camera: an image without hands may come with a zero K, and a
     # division by zero there would leak NaN into the gradients of the real slots.
     eye = torch.eye(3, dtype=K.dtype, device=K.device)
-    Kh = torch.where(mask[..., None, None], K[:, None].expand(b, n, 3, 3), eye)
+    Kslot = K if K.dim() == 4 else K[:, None].expand(b, n, 3, 3)
+    Kh = torch.where(mask[..., None, None], Kslot, eye)
     _, root = root_from_camera(p["camera"], cell_to_pixel(cell, stride), Kh, image_size,
                                cfg.root_offset_scale, cfg.depth_ref)
     verts, joints = run_hand_models(hand_models, side, mask, p["global_orient"], p["hand_pose"], p["betas"])
@@ -237,8 +262,8 @@ def hands_at(maps: HeadMaps, index: torch.Tensor, side: torch.Tensor, K: torch.T
     joints = joints + transl[..., None, :]
     verts2d = project(verts, Kh)
     box = torch.cat([verts2d.amin(-2), verts2d.amax(-2)], -1)
-    kp_off = gather_at(maps.keypoint_offset, index).unflatten(-1, (NUM_JOINTS, 2))
-    albedo, sh = decode_appearance(gather_at(maps.appearance, index), cfg.albedo_mean, verts.shape[-2])
+    kp_off = keypoint_offset.unflatten(-1, (NUM_JOINTS, 2))
+    albedo, sh = decode_appearance(appearance, cfg.albedo_mean, verts.shape[-2])
     return _zero_padded(HandPredictions(
         mask=mask, score=score, side=side, center=center, box=box,
         global_orient=p["global_orient"], hand_pose=p["hand_pose"], betas=p["betas"], transl=transl,
