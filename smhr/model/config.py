@@ -64,7 +64,7 @@ class ModelConfig:
     root_offset_scale: float = 0.1
     depth_ref: float = 0.4
     albedo_mean: tuple[float, float, float] = (0.8, 0.6, 0.5)
-    crop_size: int = 64
+    crop_size: int = 128
 
     def __post_init__(self) -> None:
         where = "model"
