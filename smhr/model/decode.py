@@ -264,6 +264,7 @@ def decode_hands(cell: torch.Tensor, center: torch.Tensor, params: torch.Tensor,
     box = torch.cat([verts2d.amin(-2), verts2d.amax(-2)], -1)
     kp_off = keypoint_offset.unflatten(-1, (NUM_JOINTS, 2))
     albedo, sh = decode_appearance(appearance, cfg.albedo_mean, verts.shape[-2])
+    albedo = (albedo[..., :1, :] * mask[..., None, None]).expand_as(albedo)  # zero padded slots, still a view
     return _zero_padded(HandPredictions(
         mask=mask, score=score, side=side, center=center, box=box,
         global_orient=p["global_orient"], hand_pose=p["hand_pose"], betas=p["betas"], transl=transl,
@@ -272,9 +273,19 @@ def decode_hands(cell: torch.Tensor, center: torch.Tensor, params: torch.Tensor,
     ))
 
 
+PEAKS_PER_SLOT = 4
+"""Snapping looks at the ``PEAKS_PER_SLOT * K`` best NMS peaks of each keypoint channel (K slots)."""
+
+
 def snap_keypoints(keypoints2d: torch.Tensor, box: torch.Tensor, keypoint_logits: torch.Tensor, stride: int,
-                   threshold: float, radius: float, nms_kernel: int) -> torch.Tensor:
+                   threshold: float, radius: float, nms_kernel: int, max_peaks: int | None = None) -> torch.Tensor:
     """Moves each regressed keypoint to the nearest keypoint-heatmap peak within a radius.
+
+    Only the ``max_peaks`` highest NMS peaks of each channel are candidates (max-pool NMS, then
+    top-k), so the cost does not grow with the heatmap's area. The result equals a search over
+    every cell whenever each channel has at most ``max_peaks`` peaks scoring >= ``threshold``
+    (and ``threshold > 0``): a trained heatmap has about one per hand. Equal distances go to the
+    lower cell index.
 
     Args:
         keypoints2d: (B, K, 21, 2) px, centre-regressed keypoints.
@@ -284,20 +295,25 @@ def snap_keypoints(keypoints2d: torch.Tensor, box: torch.Tensor, keypoint_logits
         threshold: peaks scoring below it are ignored.
         radius: snapping radius as a fraction of the box's longer side.
         nms_kernel: NMS window of the keypoint heatmaps.
+        max_peaks: candidates per channel; default ``PEAKS_PER_SLOT * K``.
 
     Returns:
         (B, K, 21, 2) px; keypoints without a peak in reach are unchanged.
     """
     b, j, h, w = keypoint_logits.shape
+    k = keypoints2d.shape[1]
     heat = heatmap_nms(torch.sigmoid(keypoint_logits), nms_kernel).reshape(b, j, -1)
-    cells = index_to_cell(torch.arange(h * w, device=heat.device), w).to(keypoints2d.dtype)
-    peaks = cell_to_pixel(cells, stride)  # (h*w, 2)
-    dist = (keypoints2d[..., None, :] - peaks).norm(dim=-1)  # (B, K, 21, h*w)
+    p = min(h * w, max_peaks if max_peaks is not None else PEAKS_PER_SLOT * max(k, 1))
+    score, index = heat.topk(p, dim=-1, sorted=False)
+    index, order = index.sort(-1)  # ascending cell index: ties resolve as in a search over all cells
+    score = score.gather(-1, order)
+    peaks = cell_to_pixel(index_to_cell(index, w), stride).to(keypoints2d.dtype)  # (B, 21, P, 2)
+    dist = (keypoints2d[..., None, :] - peaks[:, None]).norm(dim=-1)  # (B, K, 21, P)
     reach = radius * (box[..., 2:] - box[..., :2]).amax(-1)  # (B, K)
-    ok = (heat[:, None] >= threshold) & (dist <= reach[..., None, None])
-    dist = dist.masked_fill(~ok, float("inf"))
-    best, arg = dist.min(-1)
-    return torch.where(torch.isfinite(best)[..., None], peaks[arg], keypoints2d)
+    ok = (score[:, None] >= threshold) & (dist <= reach[..., None, None])
+    best, arg = dist.masked_fill(~ok, float("inf")).min(-1)  # (B, K, 21)
+    snapped = peaks[:, None].expand(b, k, j, p, 2).gather(3, arg[..., None, None].expand(b, k, j, 1, 2))[..., 0, :]
+    return torch.where(torch.isfinite(best)[..., None], snapped, keypoints2d)
 
 
 def decode(maps: HeadMaps, hand_models: tuple[HandModel, HandModel] | torch.nn.ModuleList, cfg: ModelConfig,
@@ -323,16 +339,21 @@ def decode(maps: HeadMaps, hand_models: tuple[HandModel, HandModel] | torch.nn.M
     if K is None:
         K = default_intrinsics(w * cfg.stride, b, maps.params.dtype, maps.params.device)
     pred = hands_at(maps, centers.index, centers.side, K, hand_models, cfg, score=centers.score, mask=centers.mask)
-    pred.keypoints2d = snap_keypoints(pred.keypoints2d, pred.box, maps.keypoint_heatmap, cfg.stride,
-                                      cfg.keypoint_threshold, cfg.keypoint_snap, cfg.nms_kernel)
-    return _zero_padded(pred)
+    snapped = snap_keypoints(pred.keypoints2d, pred.box, maps.keypoint_heatmap, cfg.stride,
+                             cfg.keypoint_threshold, cfg.keypoint_snap, cfg.nms_kernel)
+    pred.keypoints2d = torch.where(pred.mask[..., None, None], snapped, torch.zeros_like(snapped))
+    return pred
 
 
 def _zero_padded(pred: HandPredictions) -> HandPredictions:
-    """Zeros every per-slot field where ``mask`` is False."""
+    """Zeros every per-slot field where ``mask`` is False.
+
+    ``albedo`` is skipped: :func:`decode_hands` zeros it per hand before expanding it over the
+    vertices (a view; a ``where`` here would materialise (B, K, V, 3)).
+    """
     keep = pred.mask
     for name in ("score", "side", "center", "box", "global_orient", "hand_pose", "betas", "transl",
-                 "vertices", "joints3d", "joints2d", "keypoints2d", "albedo", "sh"):
+                 "vertices", "joints3d", "joints2d", "keypoints2d", "sh"):
         t = getattr(pred, name)
         if t is None:
             continue
