@@ -1,4 +1,4 @@
-"""``smhr bench {render,eval,data,synth,train,all}``: speed and memory benchmarks into reports/bench/.
+"""``smhr bench {render,eval,data,synth,train,model,all}``: speed and memory benchmarks into reports/bench/.
 
 Each benchmark lives in ``smhr/bench/<name>.py`` and exposes ``build_parser()`` and
 ``main(argv) -> int``; options after the benchmark's name are passed to it (``smhr bench render
@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, str] = {
     "data": "smhr.bench.data",
     "synth": "smhr.bench.synth",
     "train": "smhr.bench.train",
+    "model": "smhr.bench.model",
 }
 
 ALL_HELP = (

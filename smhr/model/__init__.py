@@ -12,6 +12,7 @@ from smhr.model.config import ModelConfig
 from smhr.model.heads import HeadMaps
 from smhr.model.network import SMHRNet
 from smhr.model.outputs import HandPredictions, PredictedHand
+from smhr.model.two_stage import TwoStageNet
 
 __all__ = ["BACKBONES", "HandPredictions", "HeadMaps", "ModelConfig", "PredictedHand", "SMHRNet",
-           "build_model", "load_checkpoint", "load_hand_models", "save_checkpoint"]
+           "TwoStageNet", "build_model", "load_checkpoint", "load_hand_models", "save_checkpoint"]

@@ -27,6 +27,7 @@ from smhr.model.backbone import state_dict_mismatch
 from smhr.model.build import build_model, load_hand_models
 from smhr.model.config import ModelConfig
 from smhr.model.network import SMHRNet
+from smhr.model.two_stage import TwoStageNet
 from smhr.outputs import atomic_write
 
 FORMAT = "smhr-checkpoint"
@@ -45,14 +46,14 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def save_checkpoint(path: str | Path, model: SMHRNet, cfg: ModelConfig,
+def save_checkpoint(path: str | Path, model: SMHRNet | TwoStageNet, cfg: ModelConfig,
                     hand_model_paths: tuple[str | Path, str | Path], extra: dict | None = None) -> Path:
     """Writes a checkpoint atomically.
 
     Args:
         path: the output file (``.pt``).
-        model: the network (its hand-model buffers are not stored).
-        cfg: its resolved config.
+        model: the network, single-stage or two-stage (its hand-model buffers are not stored).
+        cfg: its resolved config (``architecture`` says which network it is).
         hand_model_paths: ``(right, left)`` hand-model files the model was built with.
         extra: more entries for the trainer (optimiser state, step, ...); must be loadable with
             ``torch.load(weights_only=True)`` (tensors, numbers, strings, lists, dicts).
@@ -105,7 +106,8 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 def load_checkpoint(path: str | Path, hand_model_right: str | Path | None = None,
                     hand_model_left: str | Path | None = None,
-                    map_location: str | torch.device = "cpu") -> tuple[SMHRNet, dict[str, Any]]:
+                    map_location: str | torch.device = "cpu",
+                    architecture: str | None = None) -> tuple[SMHRNet | TwoStageNet, dict[str, Any]]:
     """Rebuilds the network of a checkpoint from its stored config and loads its weights.
 
     Args:
@@ -113,6 +115,8 @@ def load_checkpoint(path: str | Path, hand_model_right: str | Path | None = None
         hand_model_right, hand_model_left: hand-model files to use instead of the stored paths
             (e.g. on another machine); their sha256 must equal the stored ones.
         map_location: where tensors are loaded.
+        architecture: ``single_stage`` or ``two_stage`` to refuse a checkpoint of the other
+            network; None accepts either (the stored config says which is built).
 
     Returns:
         ``(model, meta)``: the model in eval mode; ``meta`` holds ``config`` (the
@@ -121,7 +125,8 @@ def load_checkpoint(path: str | Path, hand_model_right: str | Path | None = None
 
     Raises:
         ModelFileError: see :func:`read_checkpoint`; a hand-model file missing or with another
-            hash (naming the checkpoint and the file); weights of another architecture.
+            hash (naming the checkpoint and the file); weights of another architecture; a
+            checkpoint of the other network than ``architecture``.
     """
     path = Path(path)
     payload = read_checkpoint(path, map_location)
@@ -130,6 +135,9 @@ def load_checkpoint(path: str | Path, hand_model_right: str | Path | None = None
         cfg = from_dict(ModelConfig, stored["config"], f"{path}:model.config")
     except ConfigError as err:
         raise ModelFileError(f"{err}; the checkpoint was written by another smhr version or architecture") from err
+    if architecture is not None and cfg.architecture != architecture:
+        raise ModelFileError(f"{path}: a {cfg.architecture} checkpoint, but a {architecture} network is needed here; "
+                             f"point at a checkpoint trained with model.architecture {architecture}")
     used = {}
     for side, override in (("right", hand_model_right), ("left", hand_model_left)):
         entry = stored["hand_models"][side]

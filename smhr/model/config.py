@@ -17,9 +17,11 @@ OUTPUT_STRIDE = 4
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The single-stage network.
+    """The network: SMHR's single-stage design, or the two-stage baseline built from the same parts.
 
     Attributes:
+        architecture: ``single_stage`` (:class:`~smhr.model.network.SMHRNet`) or ``two_stage``
+            (:class:`~smhr.model.two_stage.TwoStageNet`: detector, then a regressor on crops).
         backbone: ``resnet18``, ``resnet34`` or ``resnet50`` (torchvision's layout).
         width: channel multiplier of the backbone; 1.0 = torchvision's shapes (needed for
             pretrained weights).
@@ -39,7 +41,11 @@ class ModelConfig:
             times ``root_offset_scale * input_size``.
         depth_ref: metres; the root depth is ``z = exp(t_z) * depth_ref * f / input_size``.
         albedo_mean: RGB albedo at zero appearance output (mean skin), in (0, 1).
+        crop_size: two-stage only: side in pixels of the square crops the regressor reads (a
+            multiple of 32); each detected hand's box is cut out and resized to it.
     """
+
+    architecture: Literal["single_stage", "two_stage"] = "single_stage"
 
     backbone: Literal["resnet18", "resnet34", "resnet50"] = "resnet18"
     width: float = 0.5
@@ -58,6 +64,7 @@ class ModelConfig:
     root_offset_scale: float = 0.1
     depth_ref: float = 0.4
     albedo_mean: tuple[float, float, float] = (0.8, 0.6, 0.5)
+    crop_size: int = 128
 
     def __post_init__(self) -> None:
         where = "model"
@@ -66,8 +73,9 @@ class ModelConfig:
         if self.pretrained is not None and self.width != 1.0:
             raise ConfigError(f"{where}.pretrained: torchvision weights need width 1.0, got {self.width}; "
                               f"set width to 1.0 or pretrained to null")
-        if self.input_size <= 0 or self.input_size % 32:
-            raise ConfigError(f"{where}.input_size: must be a positive multiple of 32, got {self.input_size}")
+        for name in ("input_size", "crop_size"):
+            if getattr(self, name) <= 0 or getattr(self, name) % 32:
+                raise ConfigError(f"{where}.{name}: must be a positive multiple of 32, got {getattr(self, name)}")
         for name in ("neck_channels", "head_channels", "max_hands"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{where}.{name}: must be >= 1, got {getattr(self, name)}")

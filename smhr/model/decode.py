@@ -213,22 +213,47 @@ def hands_at(maps: HeadMaps, index: torch.Tensor, side: torch.Tensor, K: torch.T
         :class:`HandPredictions` with local keypoints *not* snapped (see :func:`decode`);
         slots where ``mask`` is False are zeros.
     """
-    b, n = index.shape
     w = maps.center.shape[-1]
-    stride = cfg.stride
-    image_size = w * stride
-    K = K.to(maps.params.dtype)
-    if mask is None:
-        mask = torch.ones_like(index, dtype=torch.bool)
     if score is None:
         score = torch.sigmoid(gather_at(maps.center, index).gather(2, side[..., None])[..., 0])
     cell = index_to_cell(index, w).to(maps.params.dtype)
-    center = cell_to_pixel(cell + gather_at(maps.center_offset, index), stride)
-    p = split_params(gather_at(maps.params, index), cfg.rotation)
+    center = cell_to_pixel(cell + gather_at(maps.center_offset, index), cfg.stride)
+    return decode_hands(cell, center, gather_at(maps.params, index), gather_at(maps.keypoint_offset, index),
+                        gather_at(maps.appearance, index), side, score, K, hand_models, cfg, w * cfg.stride, mask)
+
+
+def decode_hands(cell: torch.Tensor, center: torch.Tensor, params: torch.Tensor, keypoint_offset: torch.Tensor,
+                 appearance: torch.Tensor, side: torch.Tensor, score: torch.Tensor, K: torch.Tensor,
+                 hand_models: tuple[HandModel, HandModel] | torch.nn.ModuleList, cfg: ModelConfig,
+                 image_size: int, mask: torch.Tensor | None = None) -> HandPredictions:
+    """Per-hand head vectors -> hands (the part of :func:`hands_at` after the gather).
+
+    Args:
+        cell: (B, H, 2) float cell (x, y) the vectors were read at.
+        center: (B, H, 2) px, the centres to report.
+        params: (B, H, P) ``params`` vectors; keypoint_offset: (B, H, 42); appearance: (B, H, 30).
+        side: (B, H) int64, 0 left, 1 right.
+        score: (B, H) scores to report.
+        K: (B, 3, 3) the image's intrinsics, or (B, H, 3, 3) one per slot (the two-stage
+            baseline's crops).
+        hand_models: (left, right); cfg: the model config.
+        image_size: S of the image the cells tile (the camera term's scale).
+        mask: (B, H) bool real slots; default all.
+
+    Returns:
+        :class:`HandPredictions`; ``K`` is returned as given.
+    """
+    b, n = side.shape
+    stride = cfg.stride
+    K = K.to(params.dtype)
+    if mask is None:
+        mask = torch.ones_like(side, dtype=torch.bool)
+    p = split_params(params, cfg.rotation)
     # Padded slots read an identity camera: an image without hands may come with a zero K, and a
     # division by zero there would leak NaN into the gradients of the real slots.
     eye = torch.eye(3, dtype=K.dtype, device=K.device)
-    Kh = torch.where(mask[..., None, None], K[:, None].expand(b, n, 3, 3), eye)
+    Kslot = K if K.dim() == 4 else K[:, None].expand(b, n, 3, 3)
+    Kh = torch.where(mask[..., None, None], Kslot, eye)
     _, root = root_from_camera(p["camera"], cell_to_pixel(cell, stride), Kh, image_size,
                                cfg.root_offset_scale, cfg.depth_ref)
     verts, joints = run_hand_models(hand_models, side, mask, p["global_orient"], p["hand_pose"], p["betas"])
@@ -237,8 +262,9 @@ def hands_at(maps: HeadMaps, index: torch.Tensor, side: torch.Tensor, K: torch.T
     joints = joints + transl[..., None, :]
     verts2d = project(verts, Kh)
     box = torch.cat([verts2d.amin(-2), verts2d.amax(-2)], -1)
-    kp_off = gather_at(maps.keypoint_offset, index).unflatten(-1, (NUM_JOINTS, 2))
-    albedo, sh = decode_appearance(gather_at(maps.appearance, index), cfg.albedo_mean, verts.shape[-2])
+    kp_off = keypoint_offset.unflatten(-1, (NUM_JOINTS, 2))
+    albedo, sh = decode_appearance(appearance, cfg.albedo_mean, verts.shape[-2])
+    albedo = (albedo[..., :1, :] * mask[..., None, None]).expand_as(albedo)  # zero padded slots, still a view
     return _zero_padded(HandPredictions(
         mask=mask, score=score, side=side, center=center, box=box,
         global_orient=p["global_orient"], hand_pose=p["hand_pose"], betas=p["betas"], transl=transl,
@@ -247,9 +273,19 @@ def hands_at(maps: HeadMaps, index: torch.Tensor, side: torch.Tensor, K: torch.T
     ))
 
 
+PEAKS_PER_SLOT = 4
+"""Snapping looks at the ``PEAKS_PER_SLOT * K`` best NMS peaks of each keypoint channel (K slots)."""
+
+
 def snap_keypoints(keypoints2d: torch.Tensor, box: torch.Tensor, keypoint_logits: torch.Tensor, stride: int,
-                   threshold: float, radius: float, nms_kernel: int) -> torch.Tensor:
+                   threshold: float, radius: float, nms_kernel: int, max_peaks: int | None = None) -> torch.Tensor:
     """Moves each regressed keypoint to the nearest keypoint-heatmap peak within a radius.
+
+    Only the ``max_peaks`` highest NMS peaks of each channel are candidates (max-pool NMS, then
+    top-k), so the cost does not grow with the heatmap's area. The result equals a search over
+    every cell whenever each channel has at most ``max_peaks`` peaks scoring >= ``threshold``
+    (and ``threshold > 0``): a trained heatmap has about one per hand. Equal distances go to the
+    lower cell index.
 
     Args:
         keypoints2d: (B, K, 21, 2) px, centre-regressed keypoints.
@@ -259,20 +295,25 @@ def snap_keypoints(keypoints2d: torch.Tensor, box: torch.Tensor, keypoint_logits
         threshold: peaks scoring below it are ignored.
         radius: snapping radius as a fraction of the box's longer side.
         nms_kernel: NMS window of the keypoint heatmaps.
+        max_peaks: candidates per channel; default ``PEAKS_PER_SLOT * K``.
 
     Returns:
         (B, K, 21, 2) px; keypoints without a peak in reach are unchanged.
     """
     b, j, h, w = keypoint_logits.shape
+    k = keypoints2d.shape[1]
     heat = heatmap_nms(torch.sigmoid(keypoint_logits), nms_kernel).reshape(b, j, -1)
-    cells = index_to_cell(torch.arange(h * w, device=heat.device), w).to(keypoints2d.dtype)
-    peaks = cell_to_pixel(cells, stride)  # (h*w, 2)
-    dist = (keypoints2d[..., None, :] - peaks).norm(dim=-1)  # (B, K, 21, h*w)
+    p = min(h * w, max_peaks if max_peaks is not None else PEAKS_PER_SLOT * max(k, 1))
+    score, index = heat.topk(p, dim=-1, sorted=False)
+    index, order = index.sort(-1)  # ascending cell index: ties resolve as in a search over all cells
+    score = score.gather(-1, order)
+    peaks = cell_to_pixel(index_to_cell(index, w), stride).to(keypoints2d.dtype)  # (B, 21, P, 2)
+    dist = (keypoints2d[..., None, :] - peaks[:, None]).norm(dim=-1)  # (B, K, 21, P)
     reach = radius * (box[..., 2:] - box[..., :2]).amax(-1)  # (B, K)
-    ok = (heat[:, None] >= threshold) & (dist <= reach[..., None, None])
-    dist = dist.masked_fill(~ok, float("inf"))
-    best, arg = dist.min(-1)
-    return torch.where(torch.isfinite(best)[..., None], peaks[arg], keypoints2d)
+    ok = (score[:, None] >= threshold) & (dist <= reach[..., None, None])
+    best, arg = dist.masked_fill(~ok, float("inf")).min(-1)  # (B, K, 21)
+    snapped = peaks[:, None].expand(b, k, j, p, 2).gather(3, arg[..., None, None].expand(b, k, j, 1, 2))[..., 0, :]
+    return torch.where(torch.isfinite(best)[..., None], snapped, keypoints2d)
 
 
 def decode(maps: HeadMaps, hand_models: tuple[HandModel, HandModel] | torch.nn.ModuleList, cfg: ModelConfig,
@@ -298,16 +339,21 @@ def decode(maps: HeadMaps, hand_models: tuple[HandModel, HandModel] | torch.nn.M
     if K is None:
         K = default_intrinsics(w * cfg.stride, b, maps.params.dtype, maps.params.device)
     pred = hands_at(maps, centers.index, centers.side, K, hand_models, cfg, score=centers.score, mask=centers.mask)
-    pred.keypoints2d = snap_keypoints(pred.keypoints2d, pred.box, maps.keypoint_heatmap, cfg.stride,
-                                      cfg.keypoint_threshold, cfg.keypoint_snap, cfg.nms_kernel)
-    return _zero_padded(pred)
+    snapped = snap_keypoints(pred.keypoints2d, pred.box, maps.keypoint_heatmap, cfg.stride,
+                             cfg.keypoint_threshold, cfg.keypoint_snap, cfg.nms_kernel)
+    pred.keypoints2d = torch.where(pred.mask[..., None, None], snapped, torch.zeros_like(snapped))
+    return pred
 
 
 def _zero_padded(pred: HandPredictions) -> HandPredictions:
-    """Zeros every per-slot field where ``mask`` is False."""
+    """Zeros every per-slot field where ``mask`` is False.
+
+    ``albedo`` is skipped: :func:`decode_hands` zeros it per hand before expanding it over the
+    vertices (a view; a ``where`` here would materialise (B, K, V, 3)).
+    """
     keep = pred.mask
     for name in ("score", "side", "center", "box", "global_orient", "hand_pose", "betas", "transl",
-                 "vertices", "joints3d", "joints2d", "keypoints2d", "albedo", "sh"):
+                 "vertices", "joints3d", "joints2d", "keypoints2d", "sh"):
         t = getattr(pred, name)
         if t is None:
             continue

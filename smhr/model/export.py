@@ -68,7 +68,7 @@ def export_onnx(model: torch.nn.Module, path: str | Path, opset: int = ONNX_OPSE
 
     Args:
         model: an :class:`~smhr.model.network.SMHRNet` (put in eval mode here; on any device,
-            exported from the CPU).
+            exported from the CPU). A two-stage baseline is refused.
         path: the ``.onnx`` file to write.
         opset: ONNX opset (>= 17).
         batch: batch size of the example input used for tracing (any size works afterwards).
@@ -77,10 +77,15 @@ def export_onnx(model: torch.nn.Module, path: str | Path, opset: int = ONNX_OPSE
         ``path``.
 
     Raises:
-        ExportError: bad path, or the exporter failed (its message is included).
+        ExportError: bad path, a two-stage model, or the exporter failed (its message is included).
     """
     if opset < 17:
         raise ExportError(f"opset {opset}: must be >= 17")
+    architecture = getattr(model.cfg, "architecture", "single_stage")
+    if architecture != "single_stage":
+        raise ExportError(f"--onnx {path}: the checkpoint is a {architecture} baseline; ONNX export covers the single-stage "
+                          f"network only (the baseline cuts a data-dependent number of crops between its two networks); "
+                          f"export a single_stage checkpoint")
     path = check_onnx_path(path)
     model = model.to("cpu").eval()
     size = int(model.cfg.input_size)

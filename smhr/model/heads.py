@@ -89,13 +89,39 @@ def params_rest(rotation: str) -> torch.Tensor:
     return torch.cat([ident.repeat(1 + NUM_FINGER_JOINTS), torch.zeros(NUM_BETAS + NUM_CAMERA)])
 
 
-def _tower(cin: int, channels: int, layers: int, cout: int) -> nn.Sequential:
+def conv_tower(cin: int, channels: int, layers: int, cout: int) -> nn.Sequential:
+    """``layers`` x (3x3 conv ``channels`` + ReLU), then a 1x1 conv to ``cout`` channels."""
     mods: list[nn.Module] = []
     for _ in range(layers):
         mods += [nn.Conv2d(cin, channels, 3, padding=1), nn.ReLU(inplace=True)]
         cin = channels
     mods.append(nn.Conv2d(cin, cout, 1))
     return nn.Sequential(*mods)
+
+
+HEATMAP_HEADS = ("center", "keypoint_heatmap")
+"""Heads whose outputs are heatmap logits (initial bias :data:`HEATMAP_BIAS`)."""
+
+
+def build_towers(sizes: dict[str, int], cin: int, channels: int, layers: int, rotation: str) -> nn.ModuleDict:
+    """One :func:`conv_tower` per named output, initialised as the module docstring says.
+
+    Args:
+        sizes: head name -> output channels (``params`` gets the rest value of ``rotation``;
+            the names in :data:`HEATMAP_HEADS` the heatmap bias; any other name a zero bias).
+        cin, channels, layers: input channels, tower channels, 3x3 layers.
+        rotation: ``rot6d`` or ``axis_angle``.
+    """
+    towers = nn.ModuleDict({name: conv_tower(cin, channels, layers, n) for name, n in sizes.items()})
+    for name, tower in towers.items():
+        out = tower[-1]
+        if name in HEATMAP_HEADS:
+            nn.init.constant_(out.bias, HEATMAP_BIAS)
+        else:
+            nn.init.normal_(out.weight, std=REGRESSION_INIT_STD)
+            with torch.no_grad():
+                out.bias.copy_(params_rest(rotation) if name == "params" else torch.zeros_like(out.bias))
+    return towers
 
 
 class Heads(nn.Module):
@@ -114,15 +140,7 @@ class Heads(nn.Module):
         sizes = {"center": 2, "center_offset": 2, "params": num_params(rotation),
                  "keypoint_heatmap": NUM_JOINTS, "keypoint_offset": 2 * NUM_JOINTS,
                  "appearance": NUM_ALBEDO + NUM_SH}
-        self.towers = nn.ModuleDict({name: _tower(cin, channels, layers, n) for name, n in sizes.items()})
-        for name, tower in self.towers.items():
-            out = tower[-1]
-            if name in ("center", "keypoint_heatmap"):
-                nn.init.constant_(out.bias, HEATMAP_BIAS)
-            else:
-                nn.init.normal_(out.weight, std=REGRESSION_INIT_STD)
-                with torch.no_grad():
-                    out.bias.copy_(params_rest(rotation) if name == "params" else torch.zeros_like(out.bias))
+        self.towers = build_towers(sizes, cin, channels, layers, rotation)
 
     def forward(self, x: torch.Tensor) -> HeadMaps:
         """(B, cin, h, w) -> :class:`HeadMaps`."""

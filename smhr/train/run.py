@@ -43,7 +43,8 @@ CONFIG_FILE = "config.yaml"
 """The resolved configuration of the stage inside its output folder."""
 
 NOT_YET = {"two_stage"}
-"""Variant names reserved for methods that are not built yet (the two-stage baseline)."""
+"""Variant names reserved for methods that cannot be trained yet: the two-stage baseline's model
+exists (:mod:`smhr.model.two_stage`), its training objective (detector + crop losses) does not."""
 
 
 class Slice(Sequence[Sample]):
@@ -116,8 +117,8 @@ def stage_config(cfg: TrainConfig, name: str, variant: str):
         ConfigError: unknown variant or stage, or a variant that is not built yet.
     """
     if variant in NOT_YET:
-        raise ConfigError(f"training variant {variant!r}: the two-stage baseline (smhr/model/two_stage.py) is not "
-                          f"yet part of smhr; choose main or one of {sorted(cfg.variants)}")
+        raise ConfigError(f"training variant {variant!r}: the two-stage baseline's model exists (smhr/model/two_stage.py) "
+                          f"but its training objective is not yet part of smhr; choose main or one of {sorted(cfg.variants)}")
     stages = resolve_stages(cfg, variant)
     if name not in stages:
         raise ConfigError(f"unknown stage {name!r} for variant {variant!r}; choose one of {list(stages)}")
