@@ -74,6 +74,13 @@ def prediction_text(bench: Benchmark, source: Source, preds: list[ImagePredictio
     return predfiles.multihand_pred(preds, source.image_ids, with_verts=gt_has_verts)
 
 
+def _hands_per_image(gt: Path) -> dict[str, int]:
+    """Labelled hands per image id of a multi-hand ground-truth file."""
+    from smhr.eval.multihand import read_hands
+
+    return {image: len(hands) for image, hands in read_hands(gt, is_pred=False).items()}
+
+
 def run_benchmark(bench: Benchmark, source: Source, predictor: Predictor, out_dir: str | Path,
                   options: RunOptions = RunOptions()) -> Outcome:
     """Runs ``predictor`` on one benchmark and writes its files into ``out_dir`` (see the module docstring).
@@ -120,7 +127,8 @@ def run_benchmark(bench: Benchmark, source: Source, predictor: Predictor, out_di
         staged.path(out_dir / f"{name}_pck.csv").write_text(tables.pck_csv(result))
         staged.path(out_dir / f"{name}_per_sample.csv").write_text(
             tables.per_image_csv(result, source.image_ids, [p.source for p in preds], preds,
-                                 per_hand=source.protocol == "multihand"))
+                                 per_hand=source.protocol == "multihand",
+                                 num_gt=_hands_per_image(gt) if source.protocol == "multihand" else None))
         files = [metrics_path, *(out_dir / f"{name}{s}" for s in ("_pck.csv", "_per_sample.csv", "_pred.json"))]
         if source.gt is None:
             files.append(out_dir / f"{name}_gt.json")

@@ -7,8 +7,9 @@ has no 3D curve (:attr:`smhr.eval.result.ProtocolResult.pck`).
 prediction file), ``source`` (the adapter's name of the sample), ``score`` (the top slot's score),
 ``detected`` (1 if a hand passes the model's threshold), then the protocol's per-sample columns
 (``pa_mpjpe_mm`` ...). For multi-hand images, whose protocol gives one row per evaluated hand,
-the row holds ``num_detected``, ``num_evaluated`` (matched hands) and the mean of each column over
-the image's evaluated hands. Values that do not exist are empty cells.
+the row holds ``num_detected``, ``num_evaluated`` (matched hands), ``num_missed`` (labelled hands
+not matched: the failures the mean over matched hands cannot show) and the mean of each column
+over the image's evaluated hands. Values that do not exist are empty cells.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def pck_csv(result: ProtocolResult) -> str:
 
 
 def per_image_csv(result: ProtocolResult, ids: Sequence[str], sources: Sequence[str],
-                  preds: Sequence[ImagePrediction], per_hand: bool) -> str:
+                  preds: Sequence[ImagePrediction], per_hand: bool, num_gt: dict[str, int] | None = None) -> str:
     """One row per image (see the module docstring).
 
     Args:
@@ -61,6 +62,7 @@ def per_image_csv(result: ProtocolResult, ids: Sequence[str], sources: Sequence[
         sources: (N,) the samples' names.
         preds: (N,) the predictions.
         per_hand: the protocol gives one row per evaluated hand (multi-hand images).
+        num_gt: labelled hands per image id (multi-hand images; gives ``num_missed``).
     """
     cols = sorted(result.per_sample)
     values: dict[str, dict[str, float]] = defaultdict(dict)
@@ -77,13 +79,16 @@ def per_image_csv(result: ProtocolResult, ids: Sequence[str], sources: Sequence[
         for row, sid in enumerate(result.sample_ids):
             for c in cols:
                 values[sid][c] = float(result.per_sample[c][row])
-    head = ["image", "source", "score", "detected"] + (["num_detected", "num_evaluated"] if per_hand else []) + cols
+    head = (["image", "source", "score", "detected"]
+            + (["num_detected", "num_evaluated", "num_missed"] if per_hand else []) + cols)
     lines = [head]
     for image_id, source, pred in zip(ids, sources, preds):
         score = pred.slots[0].score if pred.slots else math.nan
         line = [image_id, source, _cell(score), _cell(int(pred.detected))]
         if per_hand:
-            line += [_cell(len(pred.hands)), _cell(counts[image_id])]
+            missed = (num_gt or {}).get(image_id)
+            line += [_cell(len(pred.hands)), _cell(counts[image_id]),
+                     _cell(missed - counts[image_id]) if missed is not None else ""]
         line += [_cell(values[image_id].get(c, math.nan)) for c in cols]
         lines.append(line)
     return _csv(lines)

@@ -37,14 +37,24 @@ class Pick:
     Attributes:
         image: the per-sample CSV's ``image`` value.
         index: the image's index in the benchmark split.
-        value: its error (the worst hand's, for multi-hand images), in the metric's unit.
+        value: its error (the worst matched hand's, for multi-hand images), in the metric's unit;
+            NaN when no hand of it was matched.
         tag: ``worst``, ``typical`` or ``best``.
+        missed: labelled hands the method did not find (multi-hand images).
     """
 
     image: str
     index: int
     value: float
     tag: str
+    missed: int = 0
+
+    def caption(self, metric_label: str) -> str:
+        """``2 hands missed, PA-MPJPE 12.3`` style text of the error."""
+        parts = [f"{self.missed} hand{'s' * (self.missed != 1)} missed"] if self.missed else []
+        if not np.isnan(self.value):
+            parts.append(f"{metric_label} {self.value:.1f}")
+        return ", ".join(parts) or "no error"
 
 
 def image_index(image: object) -> int:
@@ -58,7 +68,9 @@ def pick_images(per_sample: pd.DataFrame, metric: str = "pa_mpjpe_mm", worst: in
 
     Args:
         per_sample: a per-sample CSV (columns ``image`` and ``metric``; several rows per image are
-            reduced to the worst one). Rows with NaN are ignored.
+            reduced to the worst one). Where a ``num_missed`` column exists (multi-hand images), an
+            image with missed hands is worse than any without (the count first, then the error;
+            its error is +inf when no hand of it was matched). Other rows with NaN are ignored.
         metric: the error column (higher is worse).
         worst, typical, best: how many of each.
 
@@ -66,12 +78,20 @@ def pick_images(per_sample: pd.DataFrame, metric: str = "pa_mpjpe_mm", worst: in
         Distinct picks, worst first (decreasing error), then typical, then best (increasing);
         ties broken by image index, so the choice is deterministic.
     """
-    if metric not in per_sample.columns or "image" not in per_sample.columns:
+    if "image" not in per_sample.columns or (metric not in per_sample.columns and "num_missed" not in per_sample.columns):
         return []
-    frame = per_sample[["image", metric]].dropna()
+    frame = per_sample[["image"]].copy()
+    frame[metric] = per_sample[metric] if metric in per_sample.columns else np.nan  # no hand matched at all
+    frame[metric] = pd.to_numeric(frame[metric], errors="coerce")
+    missed = per_sample["num_missed"] if "num_missed" in per_sample.columns else pd.Series(0, index=frame.index)
+    frame["missed"] = pd.to_numeric(missed, errors="coerce").fillna(0).astype(int)
+    frame = frame[frame[metric].notna() | (frame["missed"] > 0)]
     frame = frame.assign(index=frame["image"].map(image_index))
-    per_image = frame.groupby("index", sort=True).agg(image=("image", "first"), value=(metric, "max")).reset_index()
-    ranked = per_image.sort_values(["value", "index"], ascending=[False, True], kind="mergesort")
+    per_image = frame.groupby("index", sort=True).agg(
+        image=("image", "first"), value=(metric, "max"), missed=("missed", "max")).reset_index()
+    # worse = more hands missed, then a larger error (an image with nothing matched: error NaN -> +inf)
+    per_image["rank_value"] = per_image["value"].fillna(np.inf)
+    ranked = per_image.sort_values(["missed", "rank_value", "index"], ascending=[False, False, True], kind="mergesort")
     chosen: dict[int, Pick] = {}
 
     def take(rows: pd.DataFrame, tag: str, count: int) -> None:
@@ -79,14 +99,15 @@ def pick_images(per_sample: pd.DataFrame, metric: str = "pa_mpjpe_mm", worst: in
             if count <= 0:
                 return
             if rec.index not in chosen:
-                chosen[rec.index] = Pick(str(rec.image), int(rec.index), float(rec.value), tag)
+                chosen[rec.index] = Pick(str(rec.image), int(rec.index), float(rec.value), tag, int(rec.missed))
                 count -= 1
 
     take(ranked, "worst", worst)
-    median = float(per_image["value"].median()) if len(per_image) else 0.0
-    near = per_image.assign(gap=(per_image["value"] - median).abs()).sort_values(["gap", "index"], kind="mergesort")
+    clean = per_image[(per_image["missed"] == 0) & per_image["value"].notna()]
+    median = float(clean["value"].median()) if len(clean) else 0.0
+    near = clean.assign(gap=(clean["value"] - median).abs()).sort_values(["gap", "index"], kind="mergesort")
     take(near, "typical", typical)
-    take(ranked.iloc[::-1].sort_values(["value", "index"], kind="mergesort"), "best", best)
+    take(clean.sort_values(["value", "index"], kind="mergesort"), "best", best)
     return list(chosen.values())
 
 
@@ -223,7 +244,7 @@ def qualitative_grid(checkpoint: str | Path, dataset: Sequence[Sample], picks: l
     for rank, pick in enumerate(picks):
         sample = dataset[pick.index]
         K = image_K(sample, default_K)
-        text = f"{pick.tag} #{rank + 1}: image {pick.image}, {metric_label} {pick.value:.1f} (truth | prediction)"
+        text = f"{pick.tag} #{rank + 1}: image {pick.image}, {pick.caption(metric_label)} (truth | prediction)"
         pairs.append(draw_pair(sample, predict_sample(model, sample, K), K, faces, text, cell))
     rows = -(-len(pairs) // columns)
     grid = np.zeros((rows * pairs[0].shape[0], columns * pairs[0].shape[1], 3), np.uint8)

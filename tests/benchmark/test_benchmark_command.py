@@ -72,7 +72,10 @@ def test_multihand_files(network_run):
     _, out = network_run
     rows = read_csv(out / "composed_per_sample.csv")
     assert [r["image"] for r in rows] == [str(i) for i in range(4)]
-    assert {"image", "source", "score", "detected", "num_detected", "num_evaluated"} <= set(rows[0])
+    assert {"image", "source", "score", "detected", "num_detected", "num_evaluated", "num_missed"} <= set(rows[0])
+    metrics = json.loads((out / "composed.json").read_text())
+    assert sum(int(r["num_missed"]) for r in rows) == metrics["num_gt_hands"] - metrics["num_evaluated"]
+    assert sum(int(r["num_evaluated"]) for r in rows) == metrics["num_evaluated"]
     pred = json.loads((out / "composed_pred.json").read_text())
     assert sorted(pred["images"]) == [str(i) for i in range(4)]
     assert all("verts" not in h for hands in pred["images"].values() for h in hands)  # the GT has no meshes

@@ -51,3 +51,22 @@ def test_grid_runs_the_checkpoint_on_the_picked_images(tmp_path: Path, tiny_chec
     again = qualitative.qualitative_grid(tiny_checkpoint, dataset, picks, "PA-MPJPE [mm]", cell=64, columns=2)
     assert np.array_equal(grid, again)
     assert grid[:, 2 * 64:].any() and not grid[qualitative.CAPTION_PX + 64:, 2 * 64:].any()  # 3 pairs: last cell empty
+
+
+def test_missed_hands_are_the_worst_failures():
+    """Multi-hand rows: an image with missed hands ranks above any matched error, more misses first;
+    an image with nothing matched (no error) is still picked, and never as typical or best."""
+    frame = pd.DataFrame({"image": ["0", "1", "2", "3", "4", "5"],
+                          "pa_mpjpe_mm": [9.0, float("nan"), 20.0, 10.0, float("nan"), 11.0],
+                          "num_missed": [0, 2, 1, 0, 0, 0]})
+    picks = qualitative.pick_images(frame, worst=2, typical=1, best=1)
+    assert [(p.image, p.tag, p.missed) for p in picks] == [("1", "worst", 2), ("2", "worst", 1),
+                                                           ("3", "typical", 0), ("0", "best", 0)]
+    assert picks[0].caption("PA-MPJPE [mm]") == "2 hands missed"
+    assert picks[1].caption("PA-MPJPE [mm]") == "1 hand missed, PA-MPJPE [mm] 20.0"
+
+
+def test_images_with_every_hand_missed_are_picked_without_an_error_column():
+    """A model that matched no hand at all: the protocol writes no error column; misses still rank."""
+    frame = pd.DataFrame({"image": ["0", "1", "2"], "num_missed": [2, 4, 1]})
+    assert [(p.image, p.missed) for p in qualitative.pick_images(frame, worst=2)] == [("1", 4), ("0", 2)]
