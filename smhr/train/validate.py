@@ -28,7 +28,8 @@ VAL_BATCH = 16
 
 
 @torch.no_grad()
-def validate(model: SMHRNet | TwoStageNet, samples: Sequence[Sample], ds_cfg: DatasetConfig, objective, device: torch.device) -> dict[str, float]:
+def validate(model: SMHRNet | TwoStageNet, samples: Sequence[Sample], ds_cfg: DatasetConfig, objective,
+             device: torch.device) -> dict[str, float]:
     """Metrics of ``model`` on ``samples`` (letterboxed, not augmented).
 
     Args:
