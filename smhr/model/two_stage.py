@@ -138,17 +138,49 @@ class TwoStageNet(nn.Module):
         self.regressor = regressor
         self.hand_models = nn.ModuleList([left, right])
 
-    def forward(self, image: torch.Tensor) -> DetectionMaps:
+    def forward(self, image: torch.Tensor,
+                crops: torch.Tensor | None = None) -> DetectionMaps | tuple[DetectionMaps, CropMaps]:
         """The detector's maps (stage one; :meth:`decode` runs stage two).
 
         Args:
             image: (B, 3, S, S) ImageNet-normalised RGB.
+            crops: (N, 3, c, c) crops to regress in the same call (training, where the crops are
+                cut at the ground-truth boxes: one ``forward`` is what DistributedDataParallel
+                synchronises), or None.
+
+        Returns:
+            :class:`DetectionMaps`; with ``crops``, ``(DetectionMaps, CropMaps)``.
         """
-        return DetectionMaps(image=image, **self.detector(image))
+        detections = DetectionMaps(image=image, **self.detector(image))
+        return detections if crops is None else (detections, self.regress(crops))
 
     def regress(self, crops: torch.Tensor) -> CropMaps:
         """(N, 3, c, c) crops -> :class:`CropMaps`."""
         return CropMaps(**self.regressor(crops))
+
+    def crop_hands(self, maps: CropMaps, A: torch.Tensor, K: torch.Tensor, side: torch.Tensor,
+                   center: torch.Tensor, score: torch.Tensor) -> HandPredictions:
+        """The regressor's maps of N crops -> N hands in the crops' pixels (training reads these).
+
+        Args:
+            maps: :class:`CropMaps` of the N crops (hc = wc = c / 4).
+            A: (N, 3, 3) image-to-crop pixel maps (:func:`~smhr.model.crops.crop_transform`).
+            K: (N, 3, 3) intrinsics of each hand's image.
+            side: (N,) int64; center: (N, 2) px (reported as is); score: (N,).
+
+        Returns:
+            :class:`HandPredictions` in the (N, 1) layout, read at each crop's central cell and
+            decoded with the crop's intrinsics ``A @ K``: 3D in the image's camera frame, 2D
+            (``joints2d``, ``keypoints2d``, ``box``) in crop pixels, ``K`` = ``A @ K``; local keypoints
+            not snapped.
+        """
+        hc = maps.params.shape[-1]
+        index = torch.full((A.shape[0], 1), (hc // 2) * hc + hc // 2, dtype=torch.int64, device=A.device)
+        cell = dec.index_to_cell(index, hc).to(A.dtype)
+        return dec.decode_hands(cell, center[:, None], dec.gather_at(maps.params, index),
+                                dec.gather_at(maps.keypoint_offset, index), dec.gather_at(maps.appearance, index),
+                                side[:, None], score[:, None], A @ K, self.hand_models, self.cfg,
+                                hc * self.cfg.stride)
 
     def hands_in_boxes(self, image: torch.Tensor, image_index: torch.Tensor, box: torch.Tensor, side: torch.Tensor,
                        K: torch.Tensor, center: torch.Tensor, score: torch.Tensor,
@@ -167,21 +199,15 @@ class TwoStageNet(nn.Module):
             pixels and camera frame (``K`` = the crops' intrinsics, (N, 3, 3)); the regressor's
             maps; the (N, 3, 3) image-to-crop maps.
         """
-        c, stride = self.cfg.crop_size, self.cfg.stride
+        c = self.cfg.crop_size
         crop_box = square_boxes(box.detach())
         A = crop_transform(crop_box, c).to(image.dtype)
         maps = self.regress(crop_images(image, image_index, crop_box, c))
-        hc = c // stride
-        index = torch.full((box.shape[0], 1), (hc // 2) * hc + hc // 2, dtype=torch.int64, device=image.device)
-        cell = dec.index_to_cell(index, hc).to(image.dtype)
         K_img = K.to(image.dtype)[image_index]
-        K_crop = A @ K_img
-        pred = dec.decode_hands(cell, center[:, None], dec.gather_at(maps.params, index),
-                                dec.gather_at(maps.keypoint_offset, index), dec.gather_at(maps.appearance, index),
-                                side[:, None], score[:, None], K_crop, self.hand_models, self.cfg, c)
+        pred = self.crop_hands(maps, A, K_img, side, center, score)
         keypoints = pred.keypoints2d
         if snap:
-            keypoints = dec.snap_keypoints(keypoints, pred.box, maps.keypoint_heatmap, stride,
+            keypoints = dec.snap_keypoints(keypoints, pred.box, maps.keypoint_heatmap, self.cfg.stride,
                                            self.cfg.keypoint_threshold, self.cfg.keypoint_snap, self.cfg.nms_kernel)
         A_inv = torch.linalg.inv(A)
         verts2d = project(pred.vertices, K_img[:, None])
@@ -215,13 +241,14 @@ class TwoStageNet(nn.Module):
         box = torch.cat([center - wh / 2, center + wh / 2], -1)
         image_index, slot = centers.mask.nonzero(as_tuple=True)
         if image_index.numel() == 0:
-            return self._empty(centers.mask, K.to(maps.image.dtype))
+            return self.empty_predictions(centers.mask, K.to(maps.image.dtype))
         pred, _, _ = self.hands_in_boxes(maps.image, image_index, box[image_index, slot],
                                          centers.side[image_index, slot], K, center[image_index, slot],
                                          centers.score[image_index, slot], snap=True)
         return scatter_slots(pred, image_index, slot, centers.mask, K.to(maps.image.dtype))
 
-    def _empty(self, mask: torch.Tensor, K: torch.Tensor) -> HandPredictions:
+    def empty_predictions(self, mask: torch.Tensor, K: torch.Tensor) -> HandPredictions:
+        """All-zero :class:`HandPredictions` with ``mask`` (B, K) (no hand to regress); ``K`` (B, 3, 3)."""
         b, k = mask.shape
         v = self.hand_models[0].num_verts
         z = lambda *shape: K.new_zeros((b, k) + shape)  # noqa: E731

@@ -4,7 +4,8 @@ The stages run in order, each starting from the previous one's checkpoint:
 ``localize`` (centres, handedness, local keypoints) -> ``reproject`` (+ 2D reprojection, bones,
 pose and shape priors, consistency) -> ``render`` (+ silhouette, photometric) -> ``multi`` (the
 composed multi-hand set at the larger input size). A variant is a named override applied to every
-stage (``full`` adds 3D supervision; the ablations switch one term off, or collapse the schedule).
+stage (``full`` adds 3D supervision; the ablations switch one term off, or collapse the schedule;
+``two_stage`` trains the two-stage baseline's architecture on the same schedule).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import Literal
 
 from smhr.data.training.augment import AugmentConfig
 from smhr.errors import ConfigError
+from smhr.model.config import ModelConfig
 
-WEAK_TERMS = ("center", "center_offset", "keypoint_heatmap", "keypoint_offset", "reprojection", "bone_direction",
-              "pose_prior", "shape", "consistency", "silhouette", "photometric")
+WEAK_TERMS = ("center", "center_offset", "box_size", "keypoint_heatmap", "keypoint_offset", "reprojection",
+              "bone_direction", "pose_prior", "shape", "consistency", "silhouette", "photometric")
 """Loss terms that read 2D labels, masks or the image only."""
 
 FULL_TERMS = ("joints3d", "vertices", "mano_pose", "mano_betas")
@@ -28,11 +30,13 @@ FULL_TERMS = ("joints3d", "vertices", "mano_pose", "mano_betas")
 class LossWeights:
     """Weight of each loss term (0 switches a term off: it is then not even computed).
 
-    The terms are the functions of :mod:`smhr.train.losses`; see docs/training.md.
+    The terms are the functions of :mod:`smhr.train.losses`; see docs/training.md. ``box_size``
+    is the two-stage baseline's detector box term (the single-stage network has no box head).
     """
 
     center: float = 1.0
     center_offset: float = 1.0
+    box_size: float = 0.0
     keypoint_heatmap: float = 1.0
     keypoint_offset: float = 1.0
     reprojection: float = 0.0
@@ -148,10 +152,13 @@ class Variant:
         weights: loss weights set in every stage (e.g. ``{consistency: 0.0}``).
         stagewise: False collapses the schedule: one stage with the last stage's data and every
             weight any stage uses, for the summed number of steps (all losses from step 0).
+        architecture: trains this network instead of ``params.yaml:model.architecture``
+            (``two_stage``: the two-stage baseline, :mod:`smhr.model.two_stage`); None keeps it.
     """
 
     weights: dict[str, float] = field(default_factory=dict)
     stagewise: bool = True
+    architecture: Literal["single_stage", "two_stage"] | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +229,19 @@ def resolve_stages(cfg: TrainConfig, variant: str) -> dict[str, StageConfig]:
     return {"all": dataclasses.replace(last, steps=steps, weights=LossWeights(**union))}
 
 
+def resolve_model(cfg: TrainConfig, model_cfg: ModelConfig, variant: str) -> ModelConfig:
+    """The network a variant trains: ``params.yaml:model`` with the variant's ``architecture``.
+
+    Args:
+        cfg: the train section.
+        model_cfg: the model section.
+        variant: ``main`` or a name of ``cfg.variants`` (an unknown name is left to
+            :func:`resolve_stages` to refuse).
+    """
+    override = cfg.variants[variant].architecture if variant in cfg.variants else None
+    return model_cfg if override is None else dataclasses.replace(model_cfg, architecture=override)
+
+
 def shared_prefix(cfg: TrainConfig, variant: str, reference: str = "main") -> list[str]:
     """The leading stages a variant runs exactly as ``reference`` does (same resolved config).
 
@@ -236,8 +256,12 @@ def shared_prefix(cfg: TrainConfig, variant: str, reference: str = "main") -> li
 
     Returns:
         Stage names, in order, up to (not including) the first that differs; empty when the very
-        first stage differs or the stage lists differ (``stagewise: false``).
+        first stage differs, the stage lists differ (``stagewise: false``) or the variants train
+        different architectures (``two_stage``).
     """
+    arch = {name: cfg.variants[name].architecture if name in cfg.variants else None for name in (variant, reference)}
+    if arch[variant] != arch[reference]:
+        return []
     mine, theirs = resolve_stages(cfg, variant), resolve_stages(cfg, reference)
     same: list[str] = []
     for (name, stage), (other_name, other) in zip(mine.items(), theirs.items()):

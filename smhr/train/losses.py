@@ -77,6 +77,26 @@ def offset_loss(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor) -
     return _masked_mean((pred - target).abs(), valid[..., None])
 
 
+def box_size_loss(pred_log: torch.Tensor, bbox: torch.Tensor, ref_px: float, valid: torch.Tensor) -> torch.Tensor:
+    """L1 of the log box size at each hand's centre cell (the two-stage baseline's detector).
+
+    In log space, so that a box 10 % too large costs the same on a small hand as on a large one
+    (CenterNet's size loss is L1 in pixels, which favours large hands).
+
+    Args:
+        pred_log: (B, H, 2) predicted log box size ``v``, with ``(w, h) = exp(v) * ref_px`` px
+            (gathered at the centre cells).
+        bbox: (B, H, 4) ground-truth boxes ``[x0, y0, x1, y1]`` px.
+        ref_px: the box side of a zero output, px.
+        valid: (B, H) bool, real hands whose centre is on the grid.
+
+    Returns:
+        Scalar: mean absolute log-size error per valid coordinate (0.1 = about 10 %).
+    """
+    wh = (bbox[..., 2:] - bbox[..., :2]).clamp(min=1.0)
+    return _masked_mean((pred_log - torch.log(wh / ref_px)).abs(), valid[..., None])
+
+
 def keypoint_loss(pred: torch.Tensor, target: torch.Tensor, visible: torch.Tensor, hand_mask: torch.Tensor,
                   scale: torch.Tensor) -> torch.Tensor:
     """L1 between 2D keypoints, relative to each hand's size.

@@ -8,6 +8,10 @@ stage never touches ``joints3d``, ``mano_*`` or ``has_mano`` (tested).
 Cameras: single-hand images have one camera, the hand's ``K`` (``batch.K[:, 0]``); composed images
 paste hands from different cameras, so the network works with the default intrinsics of its
 input (:func:`smhr.model.camera.default_intrinsics`) and 3D terms are root-relative.
+
+The trainer calls :meth:`Objective.terms` (network + batch -> terms) and validation
+:meth:`Objective.hands_at_truth`; the two-stage baseline's objective
+(:mod:`smhr.train.objective_two_stage`) overrides those two and reuses the per-hand terms.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 import torch
 
 from smhr.data.training.dataset import IMAGENET_MEAN, IMAGENET_STD, HandBatch
+from smhr.errors import ConfigError
 from smhr.geometry.camera import scale_intrinsics
 from smhr.hand.prior import JOINT_LIMITS, joint_frames
 from smhr.model.camera import default_intrinsics
@@ -48,6 +53,9 @@ class Objective:
     consistency_grad_to: str = "global"
 
     def __post_init__(self) -> None:
+        if self.weights.box_size > 0 and self.model.cfg.architecture != "two_stage":
+            raise ConfigError(f"train weights.box_size = {self.weights.box_size}: only the two-stage baseline's "
+                              f"detector has a box head; set it to 0 for the {self.model.cfg.architecture} network")
         left, right = self.model.hand_models
         self.frames = torch.tensor(np.stack([joint_frames(left.data), joint_frames(right.data)]), dtype=torch.float32)
         self.limits = torch.tensor(JOINT_LIMITS, dtype=torch.float32)
@@ -58,6 +66,22 @@ class Objective:
             return batch.K[:, 0]
         b, size = batch.image.shape[0], batch.image.shape[-1]
         return default_intrinsics(size, b, batch.image.dtype, batch.image.device)
+
+    def terms(self, net: torch.nn.Module, batch: HandBatch, step: int) -> dict[str, torch.Tensor]:
+        """One training step's weighted terms: the network's forward on ``batch`` and :meth:`__call__`.
+
+        Args:
+            net: the network, or its DistributedDataParallel wrapper.
+            batch: the batch.
+            step: the optimiser step about to be taken (unused here; the two-stage objective seeds
+                its crop jitter with it).
+        """
+        return self(net(batch.image), batch)
+
+    def hands_at_truth(self, model: SMHRNet, maps: HeadMaps, batch: HandBatch) -> HandPredictions:
+        """The hands read at the ground-truth centres (validation's 2D error), masked to real hands."""
+        return model.hands_at(maps, batch.center_index, batch.side, self.image_intrinsics(batch),
+                              mask=batch.hand_mask & batch.center_valid)
 
     def __call__(self, maps: HeadMaps, batch: HandBatch) -> dict[str, torch.Tensor]:
         """The weighted terms, plus ``"total"`` (their sum).

@@ -32,7 +32,7 @@ from smhr.errors import ConfigError, DatasetError
 from smhr.model.build import build_model, load_hand_models
 from smhr.model.checkpoint import load_checkpoint, save_checkpoint
 from smhr.model.config import ModelConfig
-from smhr.train.config import TrainConfig, resolve_stages
+from smhr.train.config import TrainConfig, resolve_model, resolve_stages
 from smhr.train.trainer import Runtime, distributed, train_stage
 
 log = logging.getLogger(__name__)
@@ -41,10 +41,6 @@ MODEL_FILE = "model.pt"
 """The stage's final model checkpoint inside its output folder."""
 CONFIG_FILE = "config.yaml"
 """The resolved configuration of the stage inside its output folder."""
-
-NOT_YET = {"two_stage"}
-"""Variant names reserved for methods that cannot be trained yet: the two-stage baseline's model
-exists (:mod:`smhr.model.two_stage`), its training objective (detector + crop losses) does not."""
 
 
 class Slice(Sequence[Sample]):
@@ -114,11 +110,8 @@ def stage_config(cfg: TrainConfig, name: str, variant: str):
     """The resolved :class:`StageConfig` of ``name`` under ``variant`` and the list of stage names.
 
     Raises:
-        ConfigError: unknown variant or stage, or a variant that is not built yet.
+        ConfigError: unknown variant or stage.
     """
-    if variant in NOT_YET:
-        raise ConfigError(f"training variant {variant!r}: the two-stage baseline's model exists (smhr/model/two_stage.py) "
-                          f"but its training objective is not yet part of smhr; choose main or one of {sorted(cfg.variants)}")
     stages = resolve_stages(cfg, variant)
     if name not in stages:
         raise ConfigError(f"unknown stage {name!r} for variant {variant!r}; choose one of {list(stages)}")
@@ -143,7 +136,7 @@ def init_model(model_cfg: ModelConfig, hand_model_paths: tuple[str | Path, str |
     if init is None:
         return build_model(model_cfg, right, left)
     model = build_model(dataclasses.replace(model_cfg, pretrained=None), right, left)
-    previous, _ = load_checkpoint(init / MODEL_FILE, *hand_model_paths)
+    previous, _ = load_checkpoint(init / MODEL_FILE, *hand_model_paths, architecture=model_cfg.architecture)
     own = model.state_dict()
     mismatch = [k for k, v in previous.state_dict().items() if k not in own or own[k].shape != v.shape]
     if mismatch:
@@ -160,7 +153,7 @@ def run_stage(cfg: TrainConfig, model_cfg: ModelConfig, hand_model_paths: tuple[
 
     Args:
         cfg: the train section.
-        model_cfg: the model section.
+        model_cfg: the model section (the variant's ``architecture`` overrides its own).
         hand_model_paths: ``(right, left)`` hand-model files (``base.hand_model_right/left``).
         name: the stage.
         variant: ``main`` or a name of ``cfg.variants``.
@@ -173,6 +166,7 @@ def run_stage(cfg: TrainConfig, model_cfg: ModelConfig, hand_model_paths: tuple[
         The final validation metrics.
     """
     stage, names = stage_config(cfg, name, variant)
+    model_cfg = resolve_model(cfg, model_cfg, variant)
     data = open_stage_data(cfg, stage.data)
     first = previous_stage(names, name) is None
     model = init_model(model_cfg, hand_model_paths, None if first else init, cfg.seed)

@@ -9,6 +9,11 @@ bitwise the weights and metrics of a run that was never interrupted. Every ``val
 validates on held-out images with the project's metrics. dvclive records both, so ``dvc plots``
 draws the curves.
 
+Architectures: the single-stage network trains with :class:`~smhr.train.objective.Objective`, the
+two-stage baseline with :class:`~smhr.train.objective_two_stage.TwoStageObjective` (both give the
+step's terms from the network and the batch: :meth:`Objective.terms`); the rest of the loop is shared.
+``state.pt`` records the architecture and a resume of another one is refused.
+
 Distributed: when launched by ``torchrun`` (``WORLD_SIZE`` > 1) each process takes its share of
 each global batch (:class:`smhr.train.sampler.ResumableBatchSampler`) and DDP averages gradients
 (gloo on CPU, NCCL on CUDA); only rank 0 writes files.
@@ -34,9 +39,11 @@ from smhr.data.datasets.sample import Sample
 from smhr.data.training.targets import TargetConfig
 from smhr.errors import ModelFileError
 from smhr.model.network import SMHRNet
+from smhr.model.two_stage import TwoStageNet
 from smhr.train.config import DataSources, StageConfig
 from smhr.train.ema import ModelEMA
 from smhr.train.objective import Objective
+from smhr.train.objective_two_stage import TwoStageObjective
 from smhr.train.rng import capture_rng_state, restore_rng_state, seed_everything
 from smhr.train.sampler import ResumableBatchSampler
 from smhr.train.schedule import lr_factor
@@ -99,13 +106,13 @@ def load_state(path: Path) -> dict[str, Any]:
     return state
 
 
-def train_stage(model: SMHRNet, stage: StageConfig, data: DataSources, train_samples: Sequence[Sample],
+def train_stage(model: SMHRNet | TwoStageNet, stage: StageConfig, data: DataSources, train_samples: Sequence[Sample],
                 val_samples: Sequence[Sample], out_dir: Path, seed: int, single_camera: bool,
                 runtime: Runtime = Runtime(), resume: bool = False, name: str = "stage") -> dict[str, float]:
     """Trains ``model`` in place for one stage and writes its outputs into ``out_dir``.
 
     Args:
-        model: the network, initialised (from scratch or from the previous stage).
+        model: the network (either architecture), initialised (from scratch or from the previous stage).
         stage: the stage's config.
         data: loader settings (workers, hand slots, augmentation).
         train_samples: training images (a dataset adapter or a list).
@@ -142,7 +149,10 @@ def train_stage(model: SMHRNet, stage: StageConfig, data: DataSources, train_sam
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(
         s, stage.steps, stage.warmup_steps, stage.schedule, stage.min_lr_factor))
     ema = ModelEMA(model, stage.ema_decay) if stage.ema_decay else None
-    objective = Objective(model, stage.weights, single_camera=single_camera)
+    if model.cfg.architecture == "two_stage":
+        objective: Objective = TwoStageObjective(model, stage.weights, single_camera=single_camera, seed=seed)
+    else:
+        objective = Objective(model, stage.weights, single_camera=single_camera)
     # heads a stage does not weight (e.g. appearance before `render`) get no gradient: DDP must know
     net = (torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
                                                      find_unused_parameters=True) if world > 1 else model)
@@ -151,6 +161,9 @@ def train_stage(model: SMHRNet, stage: StageConfig, data: DataSources, train_sam
     state_path = out_dir / STATE_FILE
     if resume:
         state = load_state(state_path)
+        if state.get("architecture", "single_stage") != model.cfg.architecture:
+            raise ModelFileError(f"{state_path}: a {state.get('architecture', 'single_stage')} run, this one trains "
+                                 f"{model.cfg.architecture}; resume with the same variant or delete it")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
@@ -168,6 +181,7 @@ def train_stage(model: SMHRNet, stage: StageConfig, data: DataSources, train_sam
         if rank == 0:
             _atomic_save({
                 "format": FORMAT, "version": VERSION, "stage": name, "step": step,
+                "architecture": model.cfg.architecture,
                 "epoch": sampler.epoch, "position": sampler.position, "model": model.state_dict(),
                 "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                 "ema": ema.state_dict() if ema is not None else None, "rng": capture_rng_state(),
@@ -187,7 +201,7 @@ def train_stage(model: SMHRNet, stage: StageConfig, data: DataSources, train_sam
             return {}
         batch = next(batches)
         with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
-            terms = objective(net(batch.image), batch)
+            terms = objective.terms(net, batch, step)
         opt.zero_grad(set_to_none=True)
         scaler.scale(terms["total"]).backward()
         if stage.grad_clip > 0:

@@ -4,7 +4,10 @@ The network decodes each image as at test time (NMS, top-K, threshold: no ground
 :func:`smhr.eval.multihand.evaluate` matches its hands to the labelled ones: centre AP@IoU 0.5,
 recall, handedness accuracy and, where the labels have 3D joints, wrist-relative MPJPE and
 PA-MPJPE in mm. The 2D error in px is that of the hand model's joints re-projected at the
-ground-truth centres (the global branch's 2D accuracy, independent of detection).
+ground-truth centres (the global branch's 2D accuracy, independent of detection; for the
+two-stage baseline: its regressor on crops at the ground-truth boxes,
+:meth:`~smhr.train.objective.Objective.hands_at_truth`). Both architectures decode through
+``model.decode``.
 """
 
 from __future__ import annotations
@@ -19,19 +22,22 @@ from smhr.data.training.dataset import DatasetConfig, HandDataset, collate_hands
 from smhr.data.datasets.sample import SIDES, Sample
 from smhr.eval.multihand import HandRecord, evaluate
 from smhr.model.network import SMHRNet
+from smhr.model.two_stage import TwoStageNet
 
 VAL_BATCH = 16
 
 
 @torch.no_grad()
-def validate(model: SMHRNet, samples: Sequence[Sample], ds_cfg: DatasetConfig, objective, device: torch.device) -> dict[str, float]:
+def validate(model: SMHRNet | TwoStageNet, samples: Sequence[Sample], ds_cfg: DatasetConfig, objective,
+             device: torch.device) -> dict[str, float]:
     """Metrics of ``model`` on ``samples`` (letterboxed, not augmented).
 
     Args:
         model: the network (put in eval mode here).
         samples: held-out images.
         ds_cfg: input size and target encoding of the stage.
-        objective: gives the image intrinsics (:meth:`Objective.image_intrinsics`).
+        objective: gives the image intrinsics and the hands at the ground truth
+            (:class:`~smhr.train.objective.Objective` or its two-stage subclass).
         device: where the model is.
 
     Returns:
@@ -49,7 +55,7 @@ def validate(model: SMHRNet, samples: Sequence[Sample], ds_cfg: DatasetConfig, o
         maps = model(batch.image)
         K = objective.image_intrinsics(batch)
         hand = batch.hand_mask & batch.center_valid
-        at_gt = model.hands_at(maps, batch.center_index, batch.side, K, mask=hand)
+        at_gt = objective.hands_at_truth(model, maps, batch)
         vis = batch.visible & hand[..., None]
         err = (at_gt.joints2d - batch.joints2d).norm(dim=-1)
         err_sum += float(err[vis].double().sum())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -13,9 +14,11 @@ import torch
 import yaml
 
 from smhr.cli import main
-from smhr.config import read_params
-from smhr.model.checkpoint import load_checkpoint
-from smhr.train.config import TrainConfig, parse_train_config, resolve_stages
+from smhr.config import load_section, read_params
+from smhr.model.build import build_model, load_hand_models
+from smhr.model.checkpoint import load_checkpoint, save_checkpoint
+from smhr.model.config import ModelConfig
+from smhr.train.config import TrainConfig, parse_train_config, resolve_model, resolve_stages, shared_prefix
 from tests.data.fixtures_freihand import write_freihand_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,19 +34,26 @@ def write_params(folder: Path, hand_files, data_root: Path, steps: int = 2, norm
              "warmup_steps": 1, "val_every": steps, "checkpoint_every": 1, "log_every": 1}
     params = {
         "base": {"seed": 0, "hand_model_right": str(hand_files.right), "hand_model_left": str(hand_files.left)},
-        "model": {"width": 0.25, "input_size": 64, "neck_channels": 16, "head_channels": 16, "norm": norm},
+        "model": {"width": 0.25, "input_size": 64, "neck_channels": 16, "head_channels": 16, "norm": norm,
+                  "crop_size": 32},
         "train": {
             "seed": 0,
             "data": {"single_root": str(data_root), "multi_root": str(folder / "no_composed"), "val_images": 4,
                      "max_hands": 2, "num_workers": 0, "augment": NO_AUGMENT},
             "stages": {"localize": stage | {"weights": weights or LOCALIZE},
                        "reproject": stage | {"weights": (weights or LOCALIZE) | {"reprojection": 1.0, "shape": 0.01}}},
-            "variants": {"no_shape": {"weights": {"shape": 0.0}}},
+            "variants": {"no_shape": {"weights": {"shape": 0.0}},
+                         "two_stage": {"architecture": "two_stage", "weights": {"box_size": 1.0}}},
         },
     }
     path = folder / "params.yaml"
     path.write_text(yaml.safe_dump(params))
     return path
+
+
+def hand_files(params: Path) -> tuple[str, str]:
+    """(right, left) hand-model files of a params file."""
+    return tuple(read_params(params)["base"][f"hand_model_{side}"] for side in ("right", "left"))
 
 
 @pytest.fixture()
@@ -116,7 +126,8 @@ def test_seed_option_overrides_params_seed(arena):
 BAD = [
     ("unknown-stage", ["--stage", "polish"], 2, "unknown stage 'polish'"),
     ("unknown-variant", ["--stage", "localize", "--variant", "shiny"], 2, "unknown training variant 'shiny'"),
-    ("two-stage-not-yet", ["--stage", "localize", "--variant", "two_stage"], 2, "not yet part of smhr"),
+    ("two-stage-init-single", ["--stage", "reproject", "--variant", "two_stage", "--init", "{t}/single"], 1,
+     "a single_stage checkpoint, but a two_stage network is needed here"),
     ("resume-without-state", ["--stage", "localize", "--resume"], 2, "state.pt not found; run without --resume"),
     ("out-is-file", ["--stage", "localize", "--out", "{t}/file.txt"], 2, "is a file, expected a folder"),
     ("previous-missing", ["--stage", "reproject"], 2, "previous stage 'localize' has no model"),
@@ -137,6 +148,10 @@ def test_bad_input_is_one_clear_error(arena, capsys, argv, code, message):
     raw = read_params(params)
     raw["train"]["data"]["single_root"] = str(tmp / "nowhere")
     (tmp / "noroot.yaml").write_text(yaml.safe_dump(raw))
+    if "{t}/single" in argv:  # a single-stage previous stage for a two-stage run
+        cfg = load_section(ModelConfig, "model", params)
+        save_checkpoint(tmp / "single" / "model.pt", build_model(cfg, *load_hand_models(*hand_files(params))), cfg,
+                        hand_files(params))
     args = ["train", "--params", str(params), "--out", str(tmp / "out"), "--no-progress"]
     args += [a.replace("{t}", str(tmp)) for a in argv]
     assert main(args) == code
@@ -163,6 +178,29 @@ def test_project_params_train_section():
     collapsed = resolve_stages(cfg, "no_stagewise")
     assert list(collapsed) == ["all"] and collapsed["all"].weights.photometric > 0
     assert collapsed["all"].steps == sum(s.steps for s in cfg.stages.values())
+    # the two-stage baseline: main's stages and weights (+ its detector's box term) on its own network
+    assert resolve_model(cfg, ModelConfig(), "two_stage").architecture == "two_stage"
+    assert resolve_model(cfg, ModelConfig(), "full").architecture == "single_stage"
+    for (name, two), (_, main_stage) in zip(resolve_stages(cfg, "two_stage").items(), cfg.stages.items()):
+        assert two.weights.box_size > 0 and dataclasses.replace(two.weights, box_size=0.0) == main_stage.weights, name
+        assert dataclasses.replace(two, weights=main_stage.weights) == main_stage, name
+    assert shared_prefix(cfg, "two_stage") == []  # never reuses main's (single-stage) models
+
+
+def test_two_stage_variant_trains_its_architecture(arena):
+    """``--variant two_stage`` trains the baseline: model.pt and state.pt record it, the next stage chains."""
+    tmp, params = arena
+    runs = tmp / "two_stage"
+    assert _train(params, "localize", runs / "localize", "--variant", "two_stage") == 0
+    net, meta = load_checkpoint(runs / "localize" / "model.pt", architecture="two_stage")
+    assert meta["config"].architecture == "two_stage" and meta["extra"]["variant"] == "two_stage"
+    assert yaml.safe_load((runs / "localize" / "config.yaml").read_text())["model"]["architecture"] == "two_stage"
+    assert torch.load(runs / "localize" / "state.pt", weights_only=True)["architecture"] == "two_stage"
+    metrics = json.loads((runs / "localize" / "metrics.json").read_text())
+    assert set(metrics) >= {"step", "ap", "recall", "handedness_acc", "joints2d_err_px"}
+    assert metrics["joints2d_err_px"] is not None
+    assert _train(params, "reproject", runs / "reproject", "--variant", "two_stage") == 0
+    assert load_checkpoint(runs / "reproject" / "model.pt")[1]["config"].architecture == "two_stage"
 
 
 @pytest.mark.slow

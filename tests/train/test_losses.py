@@ -64,6 +64,10 @@ def _cases() -> list[Case]:
     offs = torch.rand(B, H, 2, generator=g, dtype=torch.float64) - 0.5
     valid = HAND_MASK.clone()
     cases.append(Case("offset", offs, lambda p: L.offset_loss(p, offs, valid), (~valid)[..., None].expand(B, H, 2)))
+    ref = 32.0
+    log_wh = torch.log((bbox[..., 2:] - bbox[..., :2]) / ref)  # the prediction that is exactly the box
+    cases.append(Case("box_size", log_wh, lambda p: L.box_size_loss(p, bbox, ref, valid),
+                      (~valid)[..., None].expand(B, H, 2)))
     betas = torch.zeros(B, H, 10, dtype=torch.float64)
     cases.append(Case("shape", betas, lambda p: L.shape_loss(p, HAND_MASK), pad_hand[..., None].expand(B, H, 10)))
     frames = _rotation_frames(g)
