@@ -51,7 +51,8 @@ def expand_matrix(stages: dict, params: dict) -> dict:
             out[name] = stage
             continue
         body = {k: v for k, v in stage.items() if k != "matrix"}
-        axes = {k: _interpolate(v, {}, params) if isinstance(v, str) else v for k, v in stage["matrix"].items()}
+        axes = {k: _lookup(params, v[2:-1]) if isinstance(v, str) and v.startswith("${") else v
+                for k, v in stage["matrix"].items()}  # a whole axis from params.yaml: ${study.seeds}
         for values in itertools.product(*axes.values()):
             item = dict(zip(axes, values))
             out[f"{name}@" + "-".join(str(v) for v in values)] = _interpolate(body, item, params)
@@ -275,3 +276,35 @@ def test_cached_outputs_are_not_committed():
             path, opts = (out, {}) if isinstance(out, str) else next(iter(out.items()))
             if opts.get("cache", True):
                 assert not [t for t in tracked if t == path or t.startswith(path + "/")], f"{name}: {path} is in git"
+
+
+def test_study_branches_only_reuse_identical_stages():
+    """A training stage that starts from another variant's model (``--init models/main/...``) is only
+    right if every stage up to that model is identical for both variants (same config and seed:
+    :func:`smhr.train.config.shared_prefix`); and every stage's --init is the stage before it."""
+    from smhr.train.config import parse_train_config, resolve_stages, shared_prefix
+
+    cfg = parse_train_config(read_params(ROOT / "params.yaml")["train"])
+    checked = 0
+    for name, stage in _stages().items():
+        for argv in _commands(stage):
+            if argv[1] != "train":
+                continue
+            flags = {"--no-progress", "--resume"}
+            words = [w for w in argv[2:] if w not in flags]
+            opt = dict(zip(words[::2], words[1::2]))
+            variant, current = opt["--variant"], opt["--stage"]
+            order = list(resolve_stages(cfg, variant))
+            assert f"models/{variant}/seed{opt['--seed']}/{current}" == opt["--out"], name
+            if "--init" not in opt:
+                assert order.index(current) == 0, f"{name}: stage {current!r} needs --init"
+                continue
+            other, seed, previous = Path(opt["--init"]).parts[1:4]
+            assert seed == f"seed{opt['--seed']}" and previous == order[order.index(current) - 1], name
+            assert f"models/{other}/{seed}/{previous}" in stage["deps"], f"{name}: --init is not a dep"
+            if other != variant:
+                checked += 1
+                assert previous in shared_prefix(cfg, variant, other), (
+                    f"{name}: starts from {other}'s {previous!r} model, but {variant} trains that stage "
+                    f"differently; train its own chain")
+    assert checked  # the study does branch somewhere (else this test tests nothing)

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-VARIANTS = ("main", "full", "no_consistency", "no_silhouette", "no_photometric", "no_stagewise")
+VARIANTS = ("main", "full", "no_consistency", "no_silhouette", "no_photometric", "no_stagewise", "two_stage")
 
 
 def micro_params(params: dict) -> dict:

@@ -101,7 +101,11 @@ def interhand_pred(preds: Sequence[ImagePrediction], ids: Sequence[str]) -> str:
 
 
 def multihand_pred(preds: Sequence[ImagePrediction], ids: Sequence[str], with_verts: bool) -> str:
-    """The multi-hand prediction file: every detected hand (score >= the model's threshold).
+    """The multi-hand prediction file: every top-K hand of the decoder, its score with it.
+
+    AP ranks all of them (COCO-style: a detector's threshold is an operating point, not part of
+    AP); the per-hand metrics and ``recall_at_min_score`` are taken at the model's threshold
+    (:func:`smhr.benchmark.run.run_benchmark` evaluates with ``min_score`` = that threshold).
 
     Args:
         preds: per image.
@@ -110,7 +114,7 @@ def multihand_pred(preds: Sequence[ImagePrediction], ids: Sequence[str], with_ve
     """
     images = {}
     for image_id, pred in zip(ids, preds):
-        records = [multihand_record(h) for h in pred.hands]
+        records = [multihand_record(h) for h in pred.slots]
         if not with_verts:
             for record in records:
                 del record["verts"]
@@ -134,7 +138,8 @@ def multihand_gt(dataset: Sequence[Sample], ids: Sequence[str]) -> tuple[str, bo
     for image_id, sample in zip(ids, samples):
         records = []
         for h in sample.hands:
-            record: dict[str, Any] = {"box": np.round(np.asarray(h.bbox, np.float64), 3).tolist(), "side": h.side}
+            record: dict[str, Any] = {"box": np.round(np.asarray(h.bbox, np.float64), 3).tolist(), "side": h.side,
+                                      "joints2d": np.round(np.asarray(h.joints2d, np.float64), 3).tolist()}
             if with3d:
                 record["joints3d"] = np.round(np.asarray(h.joints3d, np.float64), 7).tolist()
             if with_verts:

@@ -151,7 +151,7 @@ class MeanHandPredictor:
 
 
 def predict_dataset(predictor: Predictor, dataset: Sequence[Sample], gt_camera: bool, batch_size: int,
-                    progress: bool = False, desc: str = "") -> list[ImagePrediction]:
+                    progress: bool = False, desc: str = "", all_slots: bool = False) -> list[ImagePrediction]:
     """Runs ``predictor`` over ``dataset`` in batches, in order.
 
     Args:
@@ -161,9 +161,11 @@ def predict_dataset(predictor: Predictor, dataset: Sequence[Sample], gt_camera: 
         batch_size: images per call.
         progress: show a progress bar.
         desc: its label.
+        all_slots: keep every top-K slot (the multi-hand protocol ranks them all for AP; its sets
+            are small); else only what single-hand files read (:meth:`ImagePrediction.compact`).
 
     Returns:
-        One :class:`ImagePrediction` per image (:meth:`ImagePrediction.compact`).
+        One :class:`ImagePrediction` per image.
     """
     out: list[ImagePrediction] = []
     with tqdm(total=len(dataset), unit="img", desc=desc, disable=not progress) as bar:
@@ -171,6 +173,6 @@ def predict_dataset(predictor: Predictor, dataset: Sequence[Sample], gt_camera: 
             batch = [dataset[i] for i in range(lo, min(lo + batch_size, len(dataset)))]
             for sample, pred in zip(batch, predictor(batch, gt_camera)):
                 pred.source = sample.source
-                out.append(pred.compact())
+                out.append(pred if all_slots else pred.compact())
             bar.update(len(batch))
     return out

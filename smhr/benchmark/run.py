@@ -14,6 +14,8 @@ differ. Files written into the output folder (all staged and renamed together, o
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import logging
 import time
@@ -104,7 +106,7 @@ def run_benchmark(bench: Benchmark, source: Source, predictor: Predictor, out_di
     if len(source.dataset) == 0:
         raise DatasetError(f"{bench.name}: the dataset has no images; check its root in params.yaml:benchmark")
     preds = predict_dataset(predictor, source.dataset, bench.gt_camera, options.batch_size, options.progress,
-                            bench.name)
+                            bench.name, all_slots=source.protocol == "multihand")
     name = bench.name
     with staged_files() as staged:
         gt, gt_has_verts = source.gt, False
@@ -114,7 +116,10 @@ def run_benchmark(bench: Benchmark, source: Source, predictor: Predictor, out_di
             gt.write_text(text)
         pred_path = staged.path(out_dir / f"{name}_pred.json")
         pred_path.write_text(prediction_text(bench, source, preds, gt_has_verts))
-        result = evaluate_files(source.protocol, pred_path, gt, options.evaluation)
+        evaluation = options.evaluation
+        if source.protocol == "multihand" and preds:  # per-hand metrics at the model's operating point
+            evaluation = dataclasses.replace(evaluation, min_score=max(evaluation.min_score, preds[0].threshold))
+        result = evaluate_files(source.protocol, pred_path, gt, evaluation)
         note = expected_size_note(source.protocol, int(result.metrics.get("num_samples", 0)))
         if note:
             log.warning("%s: %s", name, note)
@@ -123,7 +128,8 @@ def run_benchmark(bench: Benchmark, source: Source, predictor: Predictor, out_di
             result.metrics["num_no_detection"] = sum(not p.detected for p in preds)
         metrics_path = out_dir / f"{name}.json"
         write_metrics(result, staged.path(metrics_path),
-                      extra={"protocol": source.protocol, "mode": options.evaluation.mode})
+                      extra={"protocol": source.protocol, "mode": evaluation.mode}
+                      | ({"min_score": evaluation.min_score} if source.protocol == "multihand" else {}))
         staged.path(out_dir / f"{name}_pck.csv").write_text(tables.pck_csv(result))
         staged.path(out_dir / f"{name}_per_sample.csv").write_text(
             tables.per_image_csv(result, source.image_ids, [p.source for p in preds], preds,

@@ -50,6 +50,7 @@ class HandRecord:
         joints3d: (21, 3) metres or None.
         verts: (V, 3) metres or None.
         score: detection confidence (1.0 for ground truth).
+        joints2d: (21, 2) pixels or None.
     """
 
     box: np.ndarray
@@ -57,9 +58,10 @@ class HandRecord:
     joints3d: np.ndarray | None = None
     verts: np.ndarray | None = None
     score: float = 1.0
+    joints2d: np.ndarray | None = None
 
 
-OPTIONAL_ARRAYS = {"joints3d": (21, 3), "verts": (None, 3)}
+OPTIONAL_ARRAYS = {"joints3d": (21, 3), "verts": (None, 3), "joints2d": (21, 2)}
 """Per-hand arrays a file may give: for each, every hand of the file has it or none does."""
 
 
@@ -95,8 +97,8 @@ def check_match_options(criterion: str, threshold: float, min_score: float) -> N
 def read_hands(path: str | Path, is_pred: bool) -> dict[str, list[HandRecord]]:
     """Reads the multi-hand JSON format; raises PredictionError/DatasetError naming the entry.
 
-    ``joints3d`` and ``verts`` are all-or-none per file: if any hand has one, every hand must,
-    so that 3D metrics are never computed over a silently smaller set of hands.
+    ``joints3d``, ``verts`` and ``joints2d`` are all-or-none per file: if any hand has one, every
+    hand must, so that metrics are never computed over a silently smaller set of hands.
     """
     error = PredictionError if is_pred else DatasetError
     data = load_json(path, error)
@@ -128,7 +130,7 @@ def read_hands(path: str | Path, is_pred: bool) -> dict[str, list[HandRecord]]:
             for key, tail in OPTIONAL_ARRAYS.items():
                 (have if key in hand else lack)[key].append(f"images[{image_id!r}][{k}]")
                 arrays[key] = as_points([hand[key]], tail, f"{where}[{k}].{key}", error)[0] if key in hand else None
-            records.append(HandRecord(box, side, arrays["joints3d"], arrays["verts"], score))
+            records.append(HandRecord(box, side, arrays["joints3d"], arrays["verts"], score, arrays["joints2d"]))
         out[str(image_id)] = records
     for key in OPTIONAL_ARRAYS:
         if have[key] and lack[key]:
@@ -229,9 +231,12 @@ def evaluate(
     Returns:
         ``ap``, ``recall``, ``num_gt_hands``, ``num_pred_hands``, ``num_matched`` and ``num_missed``
         (detection: every matched prediction, so ``recall = num_matched / num_gt_hands``),
-        ``num_false_positive``, ``num_evaluated`` (matched pairs scoring >= ``min_score``), and over
-        those pairs ``handedness_acc``, ``mpjpe_mm`` (wrist-relative), ``pa_mpjpe_mm`` and
-        ``pa_mpvpe_mm``. 3D metrics need ``joints3d`` (``verts`` for ``pa_mpvpe_mm``) in both the
+        ``num_false_positive``, ``num_evaluated`` (matched pairs scoring >= ``min_score``),
+        ``recall_at_min_score`` (``num_evaluated / num_gt_hands``: the recall at the operating point
+        when the file holds every top-K detection and ``min_score`` is the detector's threshold), and
+        over the evaluated pairs ``handedness_acc``, ``mpjpe_mm`` (wrist-relative), ``pa_mpjpe_mm``,
+        ``pa_mpvpe_mm`` and ``joints2d_err_px`` (mean 2D joint distance in pixels; needs ``joints2d``
+        in both files). 3D metrics need ``joints3d`` (``verts`` for ``pa_mpvpe_mm``) in both the
         ground truth and the predictions; where either file has none, they are NaN (``null`` in the
         metrics JSON: absent, never computed over a subset). One CSV row per evaluated pair.
         ``pck``: over every ground-truth hand, the fraction of its joints within each threshold
@@ -281,12 +286,18 @@ def evaluate(
         "num_missed": int(num_gt - num_matched),
         "num_false_positive": int(len(scores) - num_matched),
         "num_evaluated": len(pairs),
+        "recall_at_min_score": len(pairs) / num_gt if num_gt else nan,
         "handedness_acc": float(np.mean([p.side == g.side for p, g in pairs])) if pairs else nan,
         "mpjpe_mm": nan,
         "pa_mpjpe_mm": nan,
         "pa_mpvpe_mm": nan,
+        "joints2d_err_px": nan,
     }
     per_sample: dict[str, np.ndarray] = {"side_correct": np.array([float(p.side == g.side) for p, g in pairs])}
+    if pairs and all(p.joints2d is not None and g.joints2d is not None for p, g in pairs):
+        err2d = np.stack([np.linalg.norm(p.joints2d - g.joints2d, axis=-1).mean() for p, g in pairs])
+        metrics["joints2d_err_px"] = float(err2d.mean())
+        per_sample["joints2d_err_px"] = err2d
     reflect = mode == "official"
     pck = None
     pa_joints = None

@@ -15,7 +15,7 @@ from smhr.cli import main as cli_main
 from tests.benchmark.conftest import save_tiny_checkpoint, write_params
 
 PROTOCOL = {"synth": "freihand", "composed": "multihand"}
-EXTRA = {"num_images", "num_no_detection"}
+EXTRA = {"num_images", "num_no_detection", "min_score"}
 """Keys ``smhr benchmark`` adds to the protocol's metrics."""
 
 
@@ -43,8 +43,10 @@ def test_metrics_equal_smhr_evaluate_on_the_written_prediction_file(network_run,
     assert list(metrics) == sorted(metrics)
     gt = bench_data["synth"] if bench == "synth" else out / "composed_gt.json"
     ev = tmp_path / "ev.json"
+    at = ["--min-score", str(metrics["min_score"])] if bench == "composed" else []  # the model's threshold
+    assert bench == "synth" or metrics["min_score"] == 0.3
     assert cli_main(["evaluate", "--protocol", PROTOCOL[bench], "--pred", str(out / f"{bench}_pred.json"),
-                     "--gt", str(gt), "--out", str(ev), "--params", str(params)]) == 0
+                     "--gt", str(gt), "--out", str(ev), "--params", str(params), *at]) == 0
     assert {k: v for k, v in metrics.items() if k not in EXTRA} == json.loads(ev.read_text())
     assert metrics["num_images"] == (5 if bench == "synth" else 4)
 

@@ -45,8 +45,10 @@ def test_interhand_takes_the_best_hand_of_each_side_in_its_order():
     assert out["9"]["hand_type"] == [0.0, 0.4] and not np.any(out["9"]["joints3d"][:21])
 
 
-def test_multihand_writes_detected_hands_and_meshes_on_request():
+def test_multihand_writes_every_slot_with_its_score_and_meshes_on_request():
+    """AP ranks every top-K slot; the per-hand metrics take the threshold as evaluate's min_score."""
     preds = [ImagePrediction([hand("left", 0.8, 0), hand("right", 0.1, 1)], 0.5)]
     out = json.loads(multihand_pred(preds, ["a"], with_verts=False))
-    assert [h["side"] for h in out["images"]["a"]] == ["left"] and "verts" not in out["images"]["a"][0]
+    assert [(h["side"], h["score"]) for h in out["images"]["a"]] == [("left", 0.8), ("right", 0.1)]
+    assert "verts" not in out["images"]["a"][0] and len(out["images"]["a"][0]["joints2d"]) == 21
     assert "verts" in json.loads(multihand_pred(preds, ["a"], with_verts=True))["images"]["a"][0]

@@ -263,3 +263,29 @@ def test_multihand_3d_all_or_none(rng):
     gt_mixed = {"a": [gt["a"][0], multihand.HandRecord(gt["a"][1].box, "right")]}
     with pytest.raises(DatasetError, match="ground truth: some hands have 'joints3d'"):
         multihand.evaluate(gt_mixed, none)
+
+
+def test_recall_at_min_score_and_2d_error_over_evaluated_pairs():
+    """recall_at_min_score = evaluated (matched, score >= min_score) / labelled hands; joints2d_err_px is
+    the mean 2D joint distance over those pairs, NaN when a file has no joints2d."""
+    rng = np.random.default_rng(0)
+    uv = [rng.uniform(0, 30, (21, 2)) for _ in range(3)]
+
+    def with2d(record, points):
+        record.joints2d = points
+        return record
+
+    gt = {"a": [with2d(_hand([0, 0, 10, 10], "left"), uv[0]), with2d(_hand([20, 0, 30, 10], "right"), uv[1])],
+          "b": [with2d(_hand([0, 0, 10, 10], "right"), uv[2])]}
+    pred = {"a": [with2d(_hand([0, 0, 10, 10], "left", 0.9), uv[0] + [3.0, 4.0]),
+                  with2d(_hand([20, 0, 30, 10], "right", 0.2), uv[1])],
+            "b": [with2d(_hand([50, 50, 60, 60], "right", 0.8), uv[2])]}
+    high = multihand.evaluate(gt, pred, min_score=0.5).metrics
+    assert high["recall"] == pytest.approx(2 / 3) and high["recall_at_min_score"] == pytest.approx(1 / 3)
+    assert high["joints2d_err_px"] == pytest.approx(5.0)  # the one evaluated pair, 3-4-5 off
+    every = multihand.evaluate(gt, pred, min_score=0.0).metrics
+    assert every["recall_at_min_score"] == pytest.approx(2 / 3) and every["joints2d_err_px"] == pytest.approx(2.5)
+    for hands in pred.values():
+        for h in hands:
+            h.joints2d = None
+    assert np.isnan(multihand.evaluate(gt, pred).metrics["joints2d_err_px"])

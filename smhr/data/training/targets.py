@@ -9,8 +9,9 @@ Encoding (CenterNet, Zhou et al. 2019, adapted to hands):
   mean of the visible keypoints (``center=...``).
 * **Slots**: per hand the flat index ``y * w + x`` of its centre cell in the heatmap (where the
   heads' features are gathered) and the sub-cell offset to the exact centre.
-* **Keypoint heatmaps** ``(21, h, w)``: a Gaussian at each visible keypoint (sub-cell exact),
-  ``max`` over hands.
+* **Keypoint heatmaps** ``(21, h, w)``: a Gaussian at each visible keypoint's nearest cell (peak
+  exactly 1, as the centres': the focal loss counts ``target == 1`` as its positives, so a Gaussian
+  at the sub-cell position would have none and only push the map down), ``max`` over hands.
 * **Masks** ``(H, h, w)``: each hand's mask averaged over ``stride x stride`` cells.
 
 Output cells follow the pixel-centre convention: pixel ``u`` is at cell coordinate
@@ -190,7 +191,7 @@ def encode_targets(
             sigma = (2 * radius + 1) / 6.0  # CenterNet's sigma = diameter / 6
         if valid[k]:
             draw_gaussian(centers[SIDES.index(sides[k])], cells[k], sigma)
-        kp_cells = to_cells(joints2d[k], s)
+        kp_cells = np.floor(to_cells(joints2d[k], s) + 0.5)
         for j in np.nonzero(visible[k])[0]:
             draw_gaussian(keypoints[j], kp_cells[j], cfg.keypoint_sigma)
     return Targets(

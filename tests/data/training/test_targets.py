@@ -66,13 +66,29 @@ def test_heatmap_peaks_at_centres_per_side(center, radius):
     assert t.centers[1, y, x] < 0.5
 
 
+def test_keypoint_heatmaps_have_focal_positives():
+    """Every visible keypoint inside the map gives exactly one cell == 1 (focal loss positives)."""
+    from smhr.train.losses import focal_heatmap_loss
+
+    joints, visible, bbox = _two_hands()
+    t = encode_targets(joints, visible, bbox, ["left", "right"], (128, 128), TargetConfig(stride=4))
+    cells = np.floor((joints + 0.5) / 4 - 0.5 + 0.5)
+    inside = visible & np.all((cells >= 0) & (cells < 32), axis=-1)
+    positives = int((t.keypoints == 1.0).sum())
+    assert 0 < positives <= int(inside.sum())
+    target = torch.from_numpy(t.keypoints)[None]
+    confident = torch.where(target == 1.0, 8.0, -8.0)  # a map that fires at the positives only
+    assert focal_heatmap_loss(confident, target) < 0.05 * focal_heatmap_loss(torch.full_like(target, -2.19), target)
+
+
 def test_keypoint_heatmaps_only_for_visible_joints():
     joints, visible, bbox = _two_hands()
     t = encode_targets(joints, visible, bbox, ["left", "right"], (128, 128), TargetConfig(stride=4, keypoint_sigma=1.0))
     for j in range(21):
         cell = (joints[0, j] + 0.5) / 4 - 0.5
         y, x = np.rint(cell[::-1]).astype(int)
-        assert t.keypoints[j, y, x] > np.exp(-0.5)  # within half a cell of the exact location
+        inside = 0 <= x < 32 and 0 <= y < 32
+        assert not inside or t.keypoints[j, y, x] == 1.0  # the focal loss's positive: exactly 1 at the nearest cell
     # joint 2 of hand 1 is invisible: no peak near it unless hand 0's joint is close
     far = np.linalg.norm(joints[0, 2] - joints[1, 2]) > 40
     cell = np.rint(((joints[1, 2] + 0.5) / 4 - 0.5)[::-1]).astype(int)
