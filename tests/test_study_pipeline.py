@@ -97,3 +97,9 @@ def test_whole_study_on_the_micro_profile(tmp_path):
     assert "Running stage" not in again, again[-2000:]
     shown = _run(["dvc", "metrics", "show", "--json"], repo, env)
     assert "pa_mpjpe_mm" in shown and "ratio_t8_t1" in shown
+
+    # a one-off variant as a DVC experiment: only the stages that read the changed param re-run
+    ran = _run(["dvc", "exp", "run", "-S", "train.stages.multi.steps=3"], repo, env)
+    assert "Running stage 'train_multi@main-0'" in ran and "Running stage 'train_localize@" not in ran
+    table = json.loads(_run(["dvc", "exp", "show", "--json"], repo, env))
+    assert "pa_mpjpe_mm" in json.dumps(table)
