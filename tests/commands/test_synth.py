@@ -61,8 +61,18 @@ def test_default_model_comes_from_base_section(arena, hand_model_file, capsys):
     assert len(FreiHAND(arena / "synth", "training")) == 1
 
 
+@pytest.fixture()
+def interruptible():
+    """Python's own SIGINT handler for the test: a shell starts background jobs with SIGINT ignored
+    (and Python keeps that), so without it the test would depend on how pytest was started."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("stop, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_signal_mid_run_keeps_the_old_dataset_and_leaves_no_temp(arena, hand_model_file, monkeypatch, capsys, stop, code):
+def test_signal_mid_run_keeps_the_old_dataset_and_leaves_no_temp(arena, hand_model_file, monkeypatch, capsys,
+                                                                 interruptible, stop, code):
     assert main(_args(arena, hand_model_file, "--num-training", "2", "--num-evaluation", "1")) == 0
     before = snapshot(arena)
     handler = signal.getsignal(signal.SIGTERM)
