@@ -31,6 +31,7 @@ best = 2
 from IPython.display import Image, display
 
 from smhr.data.datasets.imageio import write_png
+from smhr.benchmark.registry import BENCHMARKS
 from smhr.report import load, qualitative
 from smhr.report.metrics import label
 
@@ -41,7 +42,8 @@ for benchmark, root in dataset_roots.items():
     dataset = qualitative.open_benchmark(benchmark, root) if picks and checkpoint else None
     if dataset is None:
         continue
-    grid = qualitative.qualitative_grid(checkpoint, dataset, picks, label("pa_mpjpe_mm"))
+    grid = qualitative.qualitative_grid(checkpoint, dataset, picks, label("pa_mpjpe_mm"),
+                                        gt_camera=BENCHMARKS[benchmark].gt_camera)
     path = f"{out_root}/figures/qualitative_{benchmark}.png"
     write_png(path, grid)
     display(Image(filename=path))

@@ -168,6 +168,10 @@ def stage_python_deps(root: Path, argv: list[str]) -> dict[Path, list[str]]:
     start = ["smhr.cli", module]
     if len(argv) > 2 and not argv[2].startswith("-"):
         start += sorted(_dispatch_table_modules(root, _module_file(root, module), argv[2]))
+    if argv[1:3] == ["report", "notebook"]:  # the notebook's own imports run in its kernel
+        notebook = root / "notebooks" / f"{argv[3]}.py"
+        if notebook.is_file():
+            start += sorted(n for n in _imported_names(root, notebook) if n.split(".")[0] == PACKAGE)
     return import_closure(root, start)
 
 

@@ -145,30 +145,20 @@ def final_checkpoint(models_root: str | Path, method: str, seed: int) -> Path | 
     return None
 
 
-def image_K(sample: Sample, fallback: np.ndarray) -> np.ndarray:
-    """The camera the image is evaluated with: its first hand's ground-truth K, else ``fallback``."""
-    return np.asarray(sample.hands[0].K, np.float64) if sample.hands else fallback
+def camera_used(sample: Sample, gt_camera: bool, input_size: int) -> np.ndarray:
+    """(3, 3) the camera the benchmark decoded ``sample`` with, in the sample's pixels.
 
-
-@torch.no_grad()
-def predict_sample(model: torch.nn.Module, sample: Sample, K: np.ndarray) -> list:
-    """The model's hands on one sample, in the sample's pixels and the camera of ``K``.
-
-    Args:
-        model: a network from :func:`smhr.model.checkpoint.load_checkpoint` (eval mode).
-        sample: the image.
-        K: (3, 3) intrinsics of the image, pixels.
-
-    Returns:
-        :class:`smhr.model.outputs.PredictedHand` list (score threshold and top-K of the model's config).
+    ``gt_camera`` (single-camera benchmarks): the first hand's labelled K; else (composed images)
+    the model's default camera of its input, mapped back through the letterbox
+    (:class:`smhr.benchmark.predictors.NetworkPredictor` applies the same rule).
     """
-    from smhr.predict.letterbox import Letterbox, normalise
-    from smhr.predict.results import to_source
+    from smhr.model.camera import default_intrinsics
+    from smhr.predict.letterbox import Letterbox
 
-    lb = Letterbox.fit(sample.image.shape[:2], int(model.cfg.input_size))
-    x = torch.from_numpy(normalise(lb.warp(sample.image)))[None]
-    K_in = torch.from_numpy(lb.K_to_input(K))[None].float()
-    return [to_source(hand, lb) for hand in model.predict(x, K_in).per_image()[0]]
+    if gt_camera and sample.hands:
+        return np.asarray(sample.hands[0].K, np.float64)
+    default = default_intrinsics(input_size, 1, torch.float64)[0].numpy()
+    return Letterbox.fit(sample.image.shape[:2], input_size).K_to_source(default)
 
 
 def _caption(panel: np.ndarray, text: str) -> np.ndarray:
@@ -216,7 +206,7 @@ def draw_pair(sample: Sample, predicted: list, K: np.ndarray, faces: dict[str, n
 
 
 def qualitative_grid(checkpoint: str | Path, dataset: Sequence[Sample], picks: list[Pick], metric_label: str,
-                     cell: int = 256, columns: int = 2) -> np.ndarray:
+                     cell: int = 256, columns: int = 2, gt_camera: bool = True) -> np.ndarray:
     """Runs ``checkpoint`` on the picked images and draws ``truth | prediction`` pairs into one grid.
 
     Args:
@@ -226,26 +216,29 @@ def qualitative_grid(checkpoint: str | Path, dataset: Sequence[Sample], picks: l
         metric_label: the error's name and unit for the captions, e.g. ``"PA-MPJPE [mm]"``.
         cell: panel side in pixels.
         columns: pairs per grid row.
+        gt_camera: decode with the labelled K, as the benchmark did
+            (:attr:`smhr.benchmark.registry.Benchmark.gt_camera`): the predictions drawn are the
+            ones it scored (the model's threshold and top-K, through the same predictor).
 
     Returns:
         (rows * (CAPTION_PX + cell), columns * 2 * cell, 3) uint8; empty picks give a (0, 0, 3) array.
     """
-    from smhr.model.camera import default_intrinsics
+    from smhr.benchmark.predictors import NetworkPredictor
     from smhr.model.checkpoint import load_checkpoint
     from smhr.viz.mesh import outward_faces
 
     if not picks:
         return np.zeros((0, 0, 3), np.uint8)
     model, _ = load_checkpoint(checkpoint, map_location="cpu")
-    model.eval()
+    predictor = NetworkPredictor(model, Path(checkpoint))
     faces = {hm.side: outward_faces(hm.v_template.cpu().numpy(), hm.faces.cpu().numpy()) for hm in model.hand_models}
-    default_K = default_intrinsics(int(model.cfg.input_size), 1, torch.float64)[0].numpy()
     pairs = []
     for rank, pick in enumerate(picks):
         sample = dataset[pick.index]
-        K = image_K(sample, default_K)
+        hands = predictor([sample], gt_camera)[0].hands
+        K = camera_used(sample, gt_camera, predictor.size)
         text = f"{pick.tag} #{rank + 1}: image {pick.image}, {pick.caption(metric_label)} (truth | prediction)"
-        pairs.append(draw_pair(sample, predict_sample(model, sample, K), K, faces, text, cell))
+        pairs.append(draw_pair(sample, hands, K, faces, text, cell))
     rows = -(-len(pairs) // columns)
     grid = np.zeros((rows * pairs[0].shape[0], columns * pairs[0].shape[1], 3), np.uint8)
     for k, pair in enumerate(pairs):

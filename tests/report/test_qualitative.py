@@ -70,3 +70,25 @@ def test_images_with_every_hand_missed_are_picked_without_an_error_column():
     """A model that matched no hand at all: the protocol writes no error column; misses still rank."""
     frame = pd.DataFrame({"image": ["0", "1", "2"], "num_missed": [2, 4, 1]})
     assert [(p.image, p.missed) for p in qualitative.pick_images(frame, worst=2)] == [("1", 4), ("0", 2)]
+
+
+def test_camera_used_is_the_benchmarks_camera_in_the_image_pixels():
+    """Labelled K for single-camera benchmarks; for composed images the model's default input camera
+    mapped back through the letterbox: a point projects where the network's projection lands after
+    mapping to the image's pixels."""
+    import torch
+
+    from smhr.data.datasets.sample import Hand, Sample
+    from smhr.model.camera import default_intrinsics
+    from smhr.predict.letterbox import Letterbox
+
+    K = np.array([[300.0, 0, 90], [0, 300.0, 60], [0, 0, 1]])
+    hand = Hand("right", np.zeros((21, 2)), np.ones(21, bool), np.array([0, 0, 10, 10.0]), K)
+    sample = Sample(np.zeros((120, 200, 3), np.uint8), [hand], "x")
+    assert np.array_equal(qualitative.camera_used(sample, True, 64), K)
+    used = qualitative.camera_used(sample, False, 64)
+    point = np.array([0.03, -0.02, 0.5])
+    net_K = default_intrinsics(64, 1, torch.float64)[0].numpy()
+    at_input = (net_K @ point)[:2] / point[2]
+    expected = Letterbox.fit((120, 200), 64).to_source(at_input[None])[0]
+    np.testing.assert_allclose((used @ point)[:2] / point[2], expected, atol=1e-9)

@@ -33,3 +33,11 @@ def test_summary_without_metrics_is_one_usage_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "--metrics-root" in err and "smhr benchmark" in err and "Traceback" not in err
     assert not (tmp_path / "m.json").exists()
+
+
+def test_summary_out_that_is_a_folder_is_one_usage_error(study, capsys):
+    (study / "taken").mkdir()
+    code = main(["report", "summary", "--metrics-root", str(study / "metrics"), "--out", str(study / "taken")])
+    err = capsys.readouterr().err
+    assert code == 2 and "--out" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not any((study / "taken").iterdir())
