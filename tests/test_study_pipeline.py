@@ -2,7 +2,9 @@
 
 A few minutes on 2 cores: the same dvc.yaml as the default study, with params.yaml shrunk to tiny
 data, a tiny network, two training steps per stage and one seed. Checks that every stage runs, its
-outputs exist and parse, and that a second ``dvc repro`` has nothing to do.
+outputs exist and parse, that a second ``dvc repro`` has nothing to do, and that forcing a
+training stage, a benchmark and the tables to run again reproduces their metrics JSON and tables
+byte for byte (the whole study forced twice would double the test's time).
 """
 
 from __future__ import annotations
@@ -97,6 +99,17 @@ def test_whole_study_on_the_micro_profile(tmp_path):
     assert "Running stage" not in again, again[-2000:]
     shown = _run(["dvc", "metrics", "show", "--json"], repo, env)
     assert "pa_mpjpe_mm" in shown and "ratio_t8_t1" in shown
+
+    # determinism: forced re-runs of a training stage, a benchmark, the summary and two notebooks
+    # write byte-identical metrics JSON and tables
+    watched = ["models/main/seed0/localize/metrics.json", "metrics/main/seed0/synth.json",
+               "metrics/main/seed0/composed.json", "metrics/main/seed0/composed_pck.csv", "reports/metrics.json",
+               *(f"reports/tables/{n}.{e}" for n in ("results", "ablations") for e in ("csv", "md", "tex"))]
+    before = {name: (repo / name).read_bytes() for name in watched}
+    _run(["dvc", "repro", "--force", "--single-item", "train_localize@main-0", "benchmark@main-0", "summary",
+          "report_results", "report_ablations"], repo, env)
+    changed = [name for name in watched if (repo / name).read_bytes() != before[name]]
+    assert not changed, changed
 
     # a one-off variant as a DVC experiment: only the stages that read the changed param re-run
     ran = _run(["dvc", "exp", "run", "-S", "train.stages.multi.steps=3"], repo, env)
