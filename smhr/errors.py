@@ -26,3 +26,7 @@ class PredictionError(SmhrError, ValueError):
 class UsageError(SmhrError, ValueError):
     """A command-line option has a value that cannot work (an output path that cannot be written,
     a count out of range); the CLI exits with status 2, like argparse."""
+
+
+class TrainingDivergedError(SmhrError, FloatingPointError):
+    """A training step produced a non-finite loss or gradient; the weights were not updated with it."""

@@ -1,7 +1,8 @@
 """Decoding the head maps into hands: pure functions, CenterNet ``ctdet_decode`` style.
 
-Inference (:func:`decode`): sigmoid of the centre logits, the larger of the two side channels per
-cell (a cell holds one hand; handedness is the channel that wins), max-pool NMS, top-K cells
+Inference (:func:`decode`): sigmoid of the centre logits; per cell the probability that either
+side channel fires, ``1 - (1 - p_left)(1 - p_right)``, is the score and the larger channel is the
+side (a cell holds one hand); max-pool NMS, top-K cells
 and a score threshold, so an image yields 0..K hands and never sees ground truth. Training reads
 the same per-hand decoding at ground-truth cells (:func:`hands_at`). Both gather per-cell
 features with one helper, :func:`gather_at`.
@@ -110,7 +111,12 @@ def top_centers(center_logits: torch.Tensor, top_k: int, score_threshold: float,
         :class:`Centers` with K = min(top_k, h * w).
     """
     b, _, h, w = center_logits.shape
-    score, side = torch.sigmoid(center_logits).max(1)
+    prob = torch.sigmoid(center_logits)
+    side = prob.argmax(1)
+    # "a hand of either side is here": a network unsure of the side splits one hand's evidence
+    # between the channels (0.2 + 0.2 scores 0.36, where the larger channel alone gives 0.2); a
+    # confident one scores as its winning channel (0.9 and 0.01 give 0.901)
+    score = 1.0 - (1.0 - prob[:, 0]) * (1.0 - prob[:, 1])
     score = heatmap_nms(score[:, None], nms_kernel)[:, 0].reshape(b, -1)
     k = min(top_k, h * w)
     top, index = score.topk(k, dim=1)

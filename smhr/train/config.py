@@ -1,7 +1,7 @@
 """``params.yaml:train``: data sources, named stages (each a list of loss weights) and variants.
 
 The stages run in order, each starting from the previous one's checkpoint:
-``localize`` (centres, handedness, local keypoints) -> ``reproject`` (+ 2D reprojection, bones,
+``localize`` (centres, handedness, local keypoints) -> ``reproject`` (+ 2D reprojection, apparent size, bones,
 pose and shape priors, consistency) -> ``render`` (+ silhouette, photometric) -> ``multi`` (the
 composed multi-hand set at the larger input size). A variant is a named override applied to every
 stage (``full`` adds 3D supervision; the ablations switch one term off, or collapse the schedule;
@@ -19,7 +19,8 @@ from smhr.errors import ConfigError
 from smhr.model.config import ModelConfig
 
 WEAK_TERMS = ("center", "center_offset", "box_size", "keypoint_heatmap", "keypoint_offset", "reprojection",
-              "bone_direction", "pose_prior", "shape", "consistency", "silhouette", "photometric")
+              "apparent_size", "bone_direction", "pose_prior", "pose_regulariser", "shape", "consistency",
+              "silhouette", "photometric")
 """Loss terms that read 2D labels, masks or the image only."""
 
 FULL_TERMS = ("joints3d", "vertices", "mano_pose", "mano_betas")
@@ -40,8 +41,10 @@ class LossWeights:
     keypoint_heatmap: float = 1.0
     keypoint_offset: float = 1.0
     reprojection: float = 0.0
+    apparent_size: float = 0.0
     bone_direction: float = 0.0
     pose_prior: float = 0.0
+    pose_regulariser: float = 0.0
     shape: float = 0.0
     consistency: float = 0.0
     silhouette: float = 0.0

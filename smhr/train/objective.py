@@ -121,12 +121,16 @@ class Objective:
                                                      L.box_size(batch.bbox))
         if "reprojection" in active:
             out["reprojection"] = L.reprojection_loss(pred.joints2d, batch.joints2d, batch.visible, hand, batch.bbox)
+        if "apparent_size" in active:
+            out["apparent_size"] = L.apparent_size_loss(pred.joints2d, batch.joints2d, batch.visible, hand)
         if "bone_direction" in active:
             out["bone_direction"] = L.bone_direction_loss(pred.joints2d, batch.joints2d, batch.visible, hand)
         if "pose_prior" in active:
             left, right = self.model.hand_models
             full = pred.hand_pose + torch.where(batch.side[..., None] == 0, left.hands_mean, right.hands_mean)
             out["pose_prior"] = L.pose_limit_loss(full, batch.side, hand, self.frames.to(full), self.limits.to(full))
+        if "pose_regulariser" in active:
+            out["pose_regulariser"] = L.pose_regulariser_loss(pred.hand_pose, hand)
         if "shape" in active:
             out["shape"] = L.shape_loss(pred.betas, hand)
         if "consistency" in active:

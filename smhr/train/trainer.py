@@ -37,7 +37,7 @@ from tqdm import tqdm
 from smhr.data.training.dataset import DatasetConfig, HandDataset, collate_hands
 from smhr.data.datasets.sample import Sample
 from smhr.data.training.targets import TargetConfig
-from smhr.errors import ModelFileError
+from smhr.errors import ModelFileError, TrainingDivergedError
 from smhr.model.network import SMHRNet
 from smhr.model.two_stage import TwoStageNet
 from smhr.train.config import DataSources, StageConfig
@@ -204,9 +204,11 @@ def train_stage(model: SMHRNet | TwoStageNet, stage: StageConfig, data: DataSour
             terms = objective.terms(net, batch, step)
         opt.zero_grad(set_to_none=True)
         scaler.scale(terms["total"]).backward()
-        if stage.grad_clip > 0:
-            scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), stage.grad_clip)
+        scaler.unscale_(opt)
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), stage.grad_clip or math.inf)
+        if not scaler.is_enabled() and not bool(torch.isfinite(grad_norm)):
+            # fp16's scaler skips such steps itself; anywhere else the weights would turn NaN
+            raise TrainingDivergedError(_divergence(name, step + 1, terms, out_dir))
         scaler.step(opt)
         scaler.update()
         sched.step()
@@ -217,8 +219,6 @@ def train_stage(model: SMHRNet | TwoStageNet, stage: StageConfig, data: DataSour
         bar.update(1)
         if step % stage.log_every == 0 or step == stage.steps:
             values = {k: float(v.detach()) for k, v in terms.items()}
-            if not all(math.isfinite(v) for v in values.values()):
-                raise FloatingPointError(f"{name}: non-finite loss at step {step}: {values}; lower train.stages.{name}.lr")
             live.log({f"train/{k}": v for k, v in values.items()} | {"train/lr": sched.get_last_lr()[0]}, step)
             bar.set_postfix(loss=f"{values['total']:.4f}")
         if step % stage.val_every == 0 or step == stage.steps:
@@ -238,6 +238,15 @@ def train_stage(model: SMHRNet | TwoStageNet, stage: StageConfig, data: DataSour
         tmp.write_text(json.dumps(clean, sort_keys=True, indent=2) + "\n")
         os.replace(tmp, out_dir / "metrics.json")
     return final
+
+
+def _divergence(name: str, step: int, terms: dict[str, torch.Tensor], out_dir: Path) -> str:
+    """The message of a non-finite step: which terms, and what to do."""
+    bad = sorted(k for k, v in terms.items() if k != "total" and not bool(torch.isfinite(v.detach())))
+    what = f"non-finite loss terms {bad}" if bad else "finite loss terms but a non-finite gradient"
+    return (f"stage {name} diverged at step {step}: {what}; the weights were not updated with it. Lower "
+            f"train.stages.{name}.lr, lengthen its warmup_steps or tighten its grad_clip, then rerun (or "
+            f"--resume from the last checkpoint in {out_dir})")
 
 
 def _batches(dataset: HandDataset, sampler: ResumableBatchSampler, workers: int, device: torch.device):

@@ -53,7 +53,8 @@ def test_peaks_sides_threshold_and_order(hand_models) -> None:
     maps.center[0, 1, 8, 13] = logit(0.2)  # below the threshold
     pred = decode(maps, hand_models[::-1], CFG)
     assert pred.mask.tolist() == [[True, True, False, False, False]]
-    assert_close(pred.score[0, :2], torch.tensor([0.9, 0.6]))
+    background = torch.sigmoid(torch.tensor(-8.0))  # the other side's channel at those cells
+    assert_close(pred.score[0, :2], 1 - (1 - torch.tensor([0.9, 0.6])) * (1 - background))
     assert pred.side[0, :2].tolist() == [1, 0]
     # A lower threshold admits the third peak; top_k caps the count.
     assert int(decode(maps, hand_models[::-1], CFG, score_threshold=0.1).mask.sum()) == 3
@@ -83,6 +84,18 @@ def test_nms_suppresses_a_neighbour_but_not_a_distant_peak() -> None:
     assert centers.index[0, :2].tolist() == [6 * W + 6, 6 * W + 9]
     kept = heatmap_nms(heat[:, 1:], 3)
     assert kept[0, 0, 6, 7] == 0 and kept[0, 0, 6, 6] == pytest.approx(0.9)
+
+
+def test_a_hand_of_uncertain_side_scores_as_either_channel_firing() -> None:
+    """Score 1 - (1 - p_left)(1 - p_right); side = the larger channel; a lone channel scores itself."""
+    heat = torch.full((1, 2, H, W), 1e-6)
+    heat[0, 0, 3, 3], heat[0, 1, 3, 3] = 0.2, 0.25   # unsure: right by a little
+    heat[0, 0, 3, 9] = 0.6                             # sure: left
+    centers = top_centers(torch.logit(heat), top_k=2, score_threshold=0.3, nms_kernel=3)
+    assert centers.index[0].tolist() == [3 * W + 9, 3 * W + 3]
+    assert centers.side[0].tolist() == [0, 1]
+    assert_close(centers.score[0], torch.tensor([0.6, 1 - 0.8 * 0.75]), atol=1e-5, rtol=0)
+    assert centers.mask[0].tolist() == [True, True]
 
 
 def test_empty_heatmap_gives_zero_hands(hand_models) -> None:

@@ -57,6 +57,7 @@ def _cases() -> list[Case]:
     cases = [
         Case("keypoint", j2d, lambda p: L.keypoint_loss(p, j2d, vis, HAND_MASK, L.box_size(bbox)), kp_masked),
         Case("reprojection", j2d, lambda p: L.reprojection_loss(p, j2d, vis, HAND_MASK, bbox), kp_masked),
+        Case("apparent_size", j2d, lambda p: L.apparent_size_loss(p, j2d, vis, HAND_MASK), kp_masked),
         Case("bone_direction", j2d, lambda p: L.bone_direction_loss(p, j2d, vis, HAND_MASK),
              pad_hand[..., None, None].expand(B, H, J, 2) | ((~vis)[..., None].expand(B, H, J, 2) & _isolated(vis))),
         Case("consistency", j2d, lambda p: L.consistency_loss(p, j2d, HAND_MASK, bbox), pad_hand[..., None, None].expand(B, H, J, 2)),
@@ -162,6 +163,42 @@ def test_nothing_counted_gives_zero_with_a_gradient_path():
     assert float(loss) == 0.0
     loss.backward()
     assert torch.equal(pred.grad, torch.zeros_like(pred))
+
+
+def test_apparent_size_is_the_log_ratio_of_spreads_whatever_the_placement():
+    """Shifting the prediction costs nothing; scaling it by k about any point costs |log k|."""
+    g = _gen(5)
+    j2d, vis = _joints2d(g), _visible(g)
+    for k in (0.25, 0.5, 2.0):
+        pred = (j2d - 17.0) * k + torch.tensor([300.0, -40.0], dtype=j2d.dtype)
+        torch.testing.assert_close(L.apparent_size_loss(pred, j2d, vis, HAND_MASK),
+                                   torch.tensor(abs(math.log(k)), dtype=j2d.dtype))
+
+
+def test_apparent_size_of_a_hand_with_one_visible_joint_has_a_finite_gradient():
+    """Zero spread (one visible joint): not counted, and no NaN from the square root's derivative at 0."""
+    g = _gen(8)
+    j2d = _joints2d(g)
+    vis = torch.ones(B, H, J, dtype=torch.bool)
+    vis[0, 1] = False
+    vis[0, 1, 4] = True
+    pred = j2d.clone().requires_grad_(True)
+    loss = L.apparent_size_loss(pred * 1.5, j2d, vis, HAND_MASK)
+    loss.backward()
+    assert torch.isfinite(pred.grad).all() and torch.equal(pred.grad[0, 1], torch.zeros_like(pred.grad[0, 1]))
+    torch.testing.assert_close(loss, torch.tensor(math.log(1.5), dtype=j2d.dtype))
+
+
+def test_apparent_size_keeps_a_collapsing_hand_from_paying_off():
+    """A wrongly rotated hand: reprojection alone is lower for a hand shrunk to its root, this term is not."""
+    g = _gen(6)
+    j2d, vis = _joints2d(g), torch.ones(B, H, J, dtype=torch.bool)
+    bbox = _bbox(j2d)
+    wrong = j2d[..., 0:1, :] - (j2d - j2d[..., 0:1, :]).flip(-1)  # the hand turned about its root
+    shrunk = j2d[..., 0:1, :] + 0.05 * (wrong - j2d[..., 0:1, :])
+    reproj = [float(L.reprojection_loss(p, j2d, vis, HAND_MASK, bbox)) for p in (wrong, shrunk)]
+    size = [float(L.apparent_size_loss(p, j2d, vis, HAND_MASK)) for p in (wrong, shrunk)]
+    assert reproj[1] < reproj[0] and size[1] > size[0] + 2.0
 
 
 def test_focal_loss_prefers_the_target_and_normalises_by_peaks():
