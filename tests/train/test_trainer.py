@@ -69,3 +69,22 @@ def test_corrupt_or_foreign_checkpoint_is_one_clear_error(tmp_path):
         load_state(tmp_path / "other.pt")
     with pytest.raises(ModelFileError, match="no checkpoint"):
         load_state(tmp_path / "missing.pt")
+
+
+def test_a_non_finite_gradient_stops_before_the_weights_change(make_model, toy_samples, tmp_path):
+    """One NaN in one gradient: one clear error naming the stage, the step and the fix; weights untouched."""
+    from smhr.errors import TrainingDivergedError
+
+    model = make_model(0)
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    first = next(p for p in model.parameters() if p.requires_grad)
+    first.register_hook(lambda g: g.clone().index_fill_(0, torch.tensor([0]), float("nan")))
+    with pytest.raises(TrainingDivergedError) as err:
+        train_stage(model, STAGE, DATA, toy_samples[:8], toy_samples[8:], tmp_path, seed=0, single_camera=True,
+                    runtime=RUN, name="reproject")
+    message = str(err.value)
+    assert "stage reproject diverged at step 1" in message and "non-finite gradient" in message
+    assert "train.stages.reproject.lr" in message
+    for name, value in model.named_parameters():  # (BatchNorm's running statistics move in the forward)
+        assert torch.equal(value, before[name]), name
+    assert not (tmp_path / "metrics.json").exists()
