@@ -1,8 +1,8 @@
 """``params.yaml:train``: data sources, named stages (each a list of loss weights) and variants.
 
 The stages run in order, each starting from the previous one's checkpoint:
-``localize`` (centres, handedness, local keypoints) -> ``reproject`` (+ 2D reprojection, apparent size, bones,
-pose and shape priors, consistency) -> ``render`` (+ silhouette, photometric) -> ``multi`` (the
+``localize`` (centres, handedness, local keypoints) -> ``reproject`` (+ 2D reprojection, apparent
+size, bones, pose and shape priors, consistency) -> ``render`` (+ silhouette, photometric) -> ``multi`` (the
 composed multi-hand set at the larger input size). A variant is a named override applied to every
 stage (``full`` adds 3D supervision; the ablations switch one term off, or collapse the schedule;
 ``two_stage`` trains the two-stage baseline's architecture on the same schedule).

@@ -146,7 +146,7 @@ def reprojection_loss(joints2d_pred: torch.Tensor, joints2d: torch.Tensor, visib
 
 
 def apparent_size_loss(joints2d_pred: torch.Tensor, joints2d: torch.Tensor, visible: torch.Tensor,
-               hand_mask: torch.Tensor, min_radius_px: float = 1.0) -> torch.Tensor:
+                       hand_mask: torch.Tensor, min_radius_px: float = 1.0) -> torch.Tensor:
     """Apparent 2D size: ``|log r_pred - log r_label|``, r the RMS distance of the visible joints from their mean.
 
     Why it exists: while the global rotation is still wrong, :func:`reprojection_loss` (any
@@ -176,7 +176,8 @@ def apparent_size_loss(joints2d_pred: torch.Tensor, joints2d: torch.Tensor, visi
     def radius(points: torch.Tensor) -> torch.Tensor:
         points = torch.where(w > 0, points, torch.zeros_like(points))
         centre = (points * w).sum(-2, keepdim=True) / count
-        return ((points - centre).square().sum(-1, keepdim=True) * w).sum(-2).div(count[..., 0, :]).clamp(min=1e-6).sqrt()[..., 0]
+        variance = ((points - centre).square().sum(-1, keepdim=True) * w).sum(-2) / count[..., 0, :]
+        return variance.clamp(min=1e-6).sqrt()[..., 0]
 
     r_gt = radius(joints2d)
     counted = hand_mask & (r_gt >= min_radius_px)

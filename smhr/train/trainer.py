@@ -219,6 +219,8 @@ def train_stage(model: SMHRNet | TwoStageNet, stage: StageConfig, data: DataSour
         bar.update(1)
         if step % stage.log_every == 0 or step == stage.steps:
             values = {k: float(v.detach()) for k, v in terms.items()}
+            if not math.isfinite(values["total"]):  # fp16: its scaler skips such steps, so say it here
+                raise TrainingDivergedError(_divergence(name, step, terms, out_dir))
             live.log({f"train/{k}": v for k, v in values.items()} | {"train/lr": sched.get_last_lr()[0]}, step)
             bar.set_postfix(loss=f"{values['total']:.4f}")
         if step % stage.val_every == 0 or step == stage.steps:
