@@ -39,6 +39,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--hand-model", type=Path, default=None,
         help="MANO-format hand model file (default: synth.hand_model, else base.hand_model_right)",
     )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             f"{hand_model}: hand model file not found; run 'smhr hand-model' first or set synth.hand_model / "
             "base.hand_model_right in params.yaml"
         )
-    result = synthesize(cfg, Path(hand_model))
+    result = synthesize(cfg, Path(hand_model), progress=not args.no_progress)
     print(
         f"wrote {result.num_training} training + {result.num_evaluation} evaluation samples to {result.root} "
         f"in {result.seconds:.1f} s ({result.images_per_s:.1f} images/s)"

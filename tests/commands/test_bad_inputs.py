@@ -48,6 +48,8 @@ CASES: list[tuple[str, list[str], str, int, str]] = [
      "{a}/bad.yaml:synth.image_size = 0 must be >= 8"),
     ("synth-params-supersample", ["synth", "--params", "{a}/bad.yaml"], "synth:\n  supersample: 2\n", 2,
      "{a}/bad.yaml:synth.supersample = 2 must be an odd integer >= 1"),
+    ("synth-params-palm-range", ["synth", "--params", "{a}/bad.yaml"], "synth:\n  appearance:\n    palm_lighten: [0.8, 0.2]\n",
+     2, "{a}/bad.yaml:synth.appearance.palm_lighten = [0.8, 0.2] must be [low, high] with 0 <= low <= high <= 1"),
     ("synth-params-counts", ["synth", "--params", "{a}/bad.yaml"], "synth:\n  num_training: 0\n  num_evaluation: 0\n",
      2, "both 0: nothing to write"),
     ("synth-params-out-is-file", ["synth", "--params", "{a}/bad.yaml"], "synth:\n  out: {a}/file.txt\n", 2,

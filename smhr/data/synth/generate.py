@@ -33,7 +33,7 @@ import torch
 from tqdm import tqdm
 
 from smhr.config import save_resolved
-from smhr.data.synth.appearance import AppearanceRanges, sample_sh_lighting, sample_skin_albedo
+from smhr.data.synth.appearance import AppearanceRanges, sample_sh_lighting, sample_skin_albedo, surface_regions
 from smhr.data.synth.backgrounds import BackgroundSource, make_background_source
 from smhr.data.synth.cameras import CameraRanges, hand_frame, place_hand, sample_global_rotation, sample_intrinsics
 from smhr.data.datasets.freihand import FreiHANDWriter
@@ -108,6 +108,10 @@ class SynthConfig:
         for key, bad, rule in problems:
             if bad:
                 raise ConfigError(f"{where}.{key} = {getattr(self, key)!r} {rule}")
+        for key in ("palm_lighten", "nail_strength"):
+            lo, hi = getattr(self.appearance, key)
+            if not 0.0 <= lo <= hi <= 1.0:
+                raise ConfigError(f"{where}.appearance.{key} = {[lo, hi]!r} must be [low, high] with 0 <= low <= high <= 1")
 
 
 class HandScene(NamedTuple):
@@ -170,7 +174,7 @@ class SynthResult(NamedTuple):
 
 
 class HandRig:
-    """A hand model plus what sampling needs from it once: its rest pose and canonical frame.
+    """A hand model plus what sampling needs from it once: its rest pose, canonical frame and skin regions.
 
     Args:
         model: the loaded hand model (``HandModel``).
@@ -184,6 +188,11 @@ class HandRig:
         rest = self._forward(np.zeros(3), np.zeros(45), np.zeros(10))
         self.rest_verts, self.rest_joints = rest
         self.frame = hand_frame(self.rest_joints, str(model.side))
+        # Skin regions are found on the flat hand (every phalanx in the palm's plane) and move with the skin.
+        flat_verts, flat_joints = self._forward(np.zeros(3), -model.hands_mean.double().numpy(), np.zeros(10))
+        self.regions = surface_regions(
+            flat_verts, self.faces.numpy(), model.lbs_weights.double().numpy(), flat_joints, self.frame[:, 2]
+        )
 
     @torch.no_grad()
     def _forward(self, global_orient: np.ndarray, hand_pose: np.ndarray, betas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -217,7 +226,7 @@ def sample_scene(rig: HandRig, rng: np.random.Generator, cfg: SynthConfig, backg
     betas = np.clip(cfg.betas_std * rng.standard_normal(10), -cfg.betas_clip, cfg.betas_clip)
     rotation = sample_global_rotation(rig.frame, rng, cfg.camera)
     K = sample_intrinsics(cfg.image_size, rng, cfg.camera)
-    albedo = sample_skin_albedo(rig.rest_verts, rng, cfg.appearance)
+    albedo = sample_skin_albedo(rig.rest_verts, rng, cfg.appearance, rig.regions)
     sh = sample_sh_lighting(rng, cfg.appearance)
     background = backgrounds.sample(cfg.image_size, cfg.image_size, rng)
     return HandScene(rotation, hand_pose, betas, K, albedo, sh, background, rng)
@@ -267,19 +276,20 @@ def render_scenes(rig: HandRig, scenes: list[HandScene], cfg: SynthConfig) -> li
 
 
 def write_split(
-    rig: HandRig, root: Path, split: str, count: int, cfg: SynthConfig, backgrounds: BackgroundSource
+    rig: HandRig, root: Path, split: str, count: int, cfg: SynthConfig, backgrounds: BackgroundSource,
+    progress: bool = True,
 ) -> None:
-    """Renders ``count`` samples of ``split`` into ``root`` (FreiHAND layout), with a progress bar."""
+    """Renders ``count`` samples of ``split`` into ``root`` (FreiHAND layout), with a progress bar unless ``progress`` is False."""
     with FreiHANDWriter(root, split) as writer:
         starts = range(0, count, cfg.batch_size)
-        for start in tqdm(starts, desc=f"synth {split}", unit="batch", leave=False):
+        for start in tqdm(starts, desc=f"synth {split}", unit="batch", leave=False, disable=not progress):
             indices = range(start, min(start + cfg.batch_size, count))
             scenes = [sample_scene(rig, sample_seed(cfg.seed, split, i), cfg, backgrounds) for i in indices]
             for sample in render_scenes(rig, scenes, cfg):
                 writer.add(sample.image, sample.K, sample.joints, mask=sample.mask, mano=sample.mano, verts=sample.verts)
 
 
-def synthesize(cfg: SynthConfig, hand_model: Path) -> SynthResult:
+def synthesize(cfg: SynthConfig, hand_model: Path, progress: bool = True) -> SynthResult:
     """Writes the whole synthetic dataset to ``cfg.out``, atomically.
 
     Both splits are written into ``.<out>.tmp`` beside the output, then the temporary folder is
@@ -290,6 +300,7 @@ def synthesize(cfg: SynthConfig, hand_model: Path) -> SynthResult:
     Args:
         cfg: the configuration.
         hand_model: the MANO-format model file to render.
+        progress: show a progress bar per split.
 
     Returns:
         Counts, wall time and throughput.
@@ -315,7 +326,7 @@ def synthesize(cfg: SynthConfig, hand_model: Path) -> SynthResult:
     try:
         for split, count in (("training", cfg.num_training), ("evaluation", cfg.num_evaluation)):
             if count > 0:
-                write_split(rig, tmp, split, count, cfg, backgrounds)
+                write_split(rig, tmp, split, count, cfg, backgrounds, progress)
         save_resolved(dataclasses.replace(cfg, hand_model=Path(hand_model)), tmp / RESOLVED_CONFIG)
         replace_dir(tmp, out)
     except BaseException:

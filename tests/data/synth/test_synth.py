@@ -200,3 +200,57 @@ def test_synthetic_set_and_its_composition_pass_data_check(synth_root: Path, tmp
     for split in ("benchmark", "train"):
         report = check_dataset("composed", out, DatasetOptions(split=split), progress=False)
         assert report.ok and report.checked == 4 and report.hands >= 4, report.problems
+
+
+def _flat_hand(rig: HandRig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The flat hand's vertices (V, 3) and joints (21, 3), and the unit direction (3,) the four
+    fingertips move in when it curls into the mean pose (towards the palm side)."""
+    flat_pose = -rig.model.hands_mean.double().numpy()
+    verts, joints = rig._forward(np.zeros(3), flat_pose, np.zeros(10))
+    tips = [8, 12, 16, 20]
+    move = (rig.rest_joints[tips] - joints[tips]).mean(0)
+    return verts, joints, move / np.linalg.norm(move)
+
+
+def test_palm_side_is_where_the_fingers_curl(rig: HandRig):
+    from smhr.data.synth.appearance import vertex_normals
+
+    verts, _, flex = _flat_hand(rig)
+    assert flex @ rig.frame[:, 2] > 0.5  # the frame's palm normal points where the fingers curl
+    cos = vertex_normals(verts, rig.faces.numpy()) @ flex
+    palm = rig.regions.palm
+    assert palm[cos > 0.5].mean() > 0.9 and palm[cos < -0.5].mean() < 0.05
+    assert 0.3 < palm.mean() < 0.7  # about half of the skin
+
+
+def test_nails_sit_on_the_backs_of_the_five_fingertips(rig: HandRig):
+    from smhr.data.synth.appearance import vertex_normals
+
+    verts, joints, flex = _flat_hand(rig)
+    nail = rig.regions.nail > 0.5
+    tips = joints[[4, 8, 12, 16, 20]]
+    dist = np.linalg.norm(verts[:, None] - tips[None], axis=-1)  # (V, 5)
+    nearest = dist.argmin(1)
+    for k in range(5):
+        assert (nail & (nearest == k)).sum() >= 2, f"finger {k} has no nail"
+    assert dist[nail].min(1).max() < 0.02  # every nail vertex is within 2 cm of a fingertip
+    cos = vertex_normals(verts, rig.faces.numpy())[nail] @ flex
+    assert np.all(cos < 0.0)  # on the back, away from where the fingers curl
+    assert nail.mean() < 0.1
+
+
+def test_palms_are_lighter_than_backs_and_nails_stand_out(rig: HandRig):
+    from smhr.data.synth.appearance import AppearanceRanges, sample_skin_albedo
+
+    dark = AppearanceRanges(tone_range=(0.8, 1.0))
+    palm, back = rig.regions.palm > 0.9, (rig.regions.palm < 0.1) & (rig.regions.nail < 0.1)
+    nail = rig.regions.nail > 0.9
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        albedo = sample_skin_albedo(rig.rest_verts, rng, dark, rig.regions).mean(1)  # (V,) grey level
+        assert albedo[palm].mean() > albedo[back].mean() + 0.1
+        assert albedo[nail].mean() > albedo[back].mean() + 0.1
+    # Without regions (or with zero strengths) the two sides share one tone.
+    off = AppearanceRanges(tone_range=(0.8, 1.0), palm_lighten=(0.0, 0.0), nail_strength=(0.0, 0.0))
+    albedo = sample_skin_albedo(rig.rest_verts, np.random.default_rng(1), off, rig.regions).mean(1)
+    assert abs(albedo[palm].mean() - albedo[back].mean()) < 0.03
