@@ -97,12 +97,12 @@ def measure(model_cfg: ModelConfig, stage: StageConfig, repeats: int, seed: int)
     samples = [toy_sample(rng, 224, "right" if i % 2 else "left") for i in range(2 * stage.batch_size)]
     right, left = (HandModel(d) for d in build_models(ProceduralConfig()))
     torch.manual_seed(seed)
-    model = build_model(model_cfg, right, left).train()
+    model = build_model(model_cfg, right, left).train().to(memory_format=torch.channels_last)  # as the trainer
     ds = HandDataset(samples, DatasetConfig(image_size=stage.input_size, max_hands=2, seed=seed,
                                             targets=TargetConfig(stride=model.cfg.stride)), train=True)
     loader = torch.utils.data.DataLoader(ds, batch_size=stage.batch_size, collate_fn=collate_hands, num_workers=0)
     batch = next(iter(loader))
-    opt = torch.optim.AdamW(model.parameters(), lr=stage.lr)
+    opt = torch.optim.AdamW(model.parameters(), lr=stage.lr, fused=True)  # as the trainer
     localize = {k: getattr(stage.weights, k) or 1.0 for k in ("center", "center_offset", "keypoint_heatmap")}
     backbone_obj = Objective(model, LossWeights(keypoint_offset=0.0, **localize))
     full_obj = Objective(model, stage.weights)

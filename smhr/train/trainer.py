@@ -131,7 +131,8 @@ def train_stage(model: SMHRNet | TwoStageNet, stage: StageConfig, data: DataSour
     device = torch.device(runtime.device)
     torch.use_deterministic_algorithms(runtime.deterministic, warn_only=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model.to(device)
+    # NHWC weights make every convolution run NHWC (its output follows): ~8 % faster on CPU (oneDNN)
+    model.to(device, memory_format=torch.channels_last)
 
     # data: deterministic order and augmentation, whatever the number of workers
     ds_cfg = DatasetConfig(image_size=stage.input_size, max_hands=data.max_hands, seed=seed, augment=data.augment,
@@ -145,7 +146,8 @@ def train_stage(model: SMHRNet | TwoStageNet, stage: StageConfig, data: DataSour
         if p.requires_grad:
             (no_decay if p.ndim <= 1 else decay).append(p)
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": stage.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=stage.lr)
+                             {"params": no_decay, "weight_decay": 0.0}], lr=stage.lr,
+                            fused=True)  # one kernel for all tensors: ~20x faster than the per-tensor loop on CPU
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(
         s, stage.steps, stage.warmup_steps, stage.schedule, stage.min_lr_factor))
     ema = ModelEMA(model, stage.ema_decay) if stage.ema_decay else None

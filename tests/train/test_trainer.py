@@ -49,6 +49,17 @@ def test_same_seed_same_metrics_bytes(make_model, toy_samples, tmp_path):
     assert (tmp_path / "a" / "metrics.json").read_bytes() == (tmp_path / "b" / "metrics.json").read_bytes()
 
 
+def test_loader_workers_do_not_change_the_weights(make_model, toy_samples, tmp_path):
+    # augmentation draws are a function of (seed, epoch, index), not of the process that loads
+    inline, _ = _run(make_model, toy_samples, tmp_path / "a")
+    model = make_model(0)
+    train_stage(model, STAGE, dataclasses.replace(DATA, num_workers=1), toy_samples[:8], toy_samples[8:],
+                tmp_path / "b", seed=0, single_camera=True, runtime=RUN)
+    for (name, a), (_, b) in zip(inline.state_dict().items(), model.state_dict().items()):
+        assert torch.equal(a, b), name
+    assert (tmp_path / "a" / "metrics.json").read_bytes() == (tmp_path / "b" / "metrics.json").read_bytes()
+
+
 @pytest.mark.slow
 def test_training_lowers_the_loss(make_model, toy_samples, tmp_path):
     stage = dataclasses.replace(STAGE, steps=40, lr=2.0e-3, val_every=40, checkpoint_every=40, log_every=5)
