@@ -1,13 +1,13 @@
 """Tiled rasteriser: which faces matter at which pixel (no gradients), memory-bounded.
 
-Faces of all real (unpadded) hands of all images are flattened into one list of G faces.
+Faces of all hands of all images are flattened into one list of G = B * H * F faces.
 Each face's screen bounding box (grown by the blur radius) is binned into square tiles, minus
 the tiles a separating-axis test on its edge functions rules out; tiles are processed in
 chunks of at most ``max_pairs_per_chunk`` (pixel, candidate face) pairs, so no pixels x faces
-tensor is ever built. Per chunk, for every pixel and candidate face, the three signed edge
-distances and the inverse depth (affine in the pixel coordinates, so separable in x and y) and
-the distance inside the face's box (separable too) are evaluated per tile row and column and
-broadcast; ``topk`` keeps the ``k`` best faces.
+tensor is ever built. Per chunk, one batched matrix product evaluates, for every pixel and
+candidate face, the three signed edge distances and the inverse depth (affine in the pixel
+coordinates); the distance inside the face's box, which is separable in x and y, is
+evaluated per tile row and column and broadcast; ``topk`` keeps the ``k`` best faces.
 
 Ranking per pixel: the faces whose triangle contains the pixel centre come first, nearest
 first, so slot 0 holds the z-buffer face when there is one; then the faces within the blur
@@ -27,7 +27,6 @@ import torch
 from smhr.geometry.camera import project
 
 _N_AFFINE = 4  # 3 edge distances, depth key
-_BLOCK_PAIRS = 1 << 18  # (pixel, face) pairs evaluated at once: a few MB, cache-sized
 
 
 class ScreenMesh(NamedTuple):
@@ -36,9 +35,8 @@ class ScreenMesh(NamedTuple):
     Attributes:
         uv: (B*H*V, 2) pixel coordinates of every vertex (differentiable).
         inv_z: (B*H*V,) inverse depth 1/z of every vertex (differentiable).
-        face_verts: (G, 3) long, rows of ``uv`` of each face's corners, G = R*F for the R real
-            (unpadded) hand slots, in slot order (padded slots list no faces).
-        face_valid: (G,) bool, False for faces crossing ``znear``.
+        face_verts: (G, 3) long, rows of ``uv`` of each face's corners, G = B*H*F.
+        face_valid: (G,) bool, False for padded hand slots and faces crossing ``znear``.
         face_image: (G,) long, image index b of each face.
         face_hand: (G,) long, hand slot h of each face.
     """
@@ -82,12 +80,13 @@ def screen_mesh(verts: torch.Tensor, faces: torch.Tensor, K: torch.Tensor, hand_
     uv = project(verts, K).reshape(B * H * V, 2)
     z = verts[..., 2].reshape(B * H * V)
     inv_z = 1.0 / z.clamp(min=znear)
-    slot = hand_mask.reshape(B * H).nonzero()[:, 0]  # (R,) real hand slots: padded ones list no faces
-    F = faces.shape[-2]
-    faces = faces.expand(len(slot), F, 3) if faces.dim() == 2 else faces.reshape(B * H, F, 3)[slot]
-    face_verts = (faces + (slot * V)[:, None, None]).reshape(len(slot) * F, 3)
-    slot = slot.repeat_interleave(F)
-    face_valid = (z.detach()[face_verts] >= znear).all(-1)
+    if faces.dim() == 2:
+        faces = faces.expand(B, H, *faces.shape)
+    F = faces.shape[2]
+    offset = (torch.arange(B * H, device=verts.device) * V).view(B, H, 1, 1)
+    face_verts = (faces + offset).reshape(B * H * F, 3)
+    slot = torch.arange(B * H, device=verts.device).repeat_interleave(F)
+    face_valid = hand_mask.reshape(B * H)[slot] & (z.detach()[face_verts] >= znear).all(-1)
     return ScreenMesh(uv, inv_z, face_verts, face_valid, slot // H, slot % H)
 
 
@@ -126,33 +125,11 @@ def _affine_coefficients(xy: torch.Tensor, inv_z: torch.Tensor, valid: torch.Ten
     coef = torch.cat([edge, iz[:, :, None]], 2)
     coef[:, 2, :3] += 1.0
     coef[:, 2, 3] += 2.0
-    coef = torch.cat([coef, coef.new_zeros(1, 3, _N_AFFINE)], 0)
+    coef = torch.cat([coef, torch.zeros_like(coef[:1])], 0)
     rejected = torch.cat([~valid, valid.new_ones(1)])
     coef[rejected] = 0.0
     coef[rejected, 2, :3] = -1.0  # never within reach
     return coef
-
-
-def _affine_on_tiles(coef: torch.Tensor, cols_x: torch.Tensor, rows_y: torch.Tensor) -> torch.Tensor:
-    """The affine functions ``a * x + b * y + c`` of candidate faces at every pixel of their tile.
-
-    Separable: ``b * y + c`` per tile row plus ``a * x`` per tile column, one broadcast add
-    (a batched matrix product with an inner dimension of 3 is many times slower on CPU).
-
-    Args:
-        coef: (n, kc, 3 * _N_AFFINE) per tile and candidate face, rows [a, b, c] of the functions.
-        cols_x: (n, t) pixel x of each tile's columns.
-        rows_y: (n, t) pixel y of each tile's rows.
-
-    Returns:
-        (n, t * t, _N_AFFINE, kc), pixels in row-major order within the tile.
-    """
-    n, kc, t = coef.shape[0], coef.shape[1], cols_x.shape[1]
-    # contiguous over kc, so that the large broadcast add below runs along memory
-    abc = coef.view(n, kc, 3, _N_AFFINE).permute(0, 2, 3, 1).contiguous()  # (n, 3 abc, _N_AFFINE, kc)
-    along_x = cols_x[:, :, None, None] * abc[:, None, 0]  # (n, t, _N_AFFINE, kc)
-    along_y = torch.addcmul(abc[:, None, 2], rows_y[:, :, None, None], abc[:, None, 1])
-    return (along_y[:, :, None] + along_x[:, None, :]).view(n, t * t, _N_AFFINE, kc)
 
 
 def _box_distance(coord: torch.Tensor, limits: torch.Tensor, scale: float) -> torch.Tensor:
@@ -201,70 +178,19 @@ def _bin_faces(lo: torch.Tensor, hi: torch.Tensor, image: torch.Tensor, valid: t
     face = torch.repeat_interleave(torch.arange(len(count), device=lo.device), count)
     first = torch.cumsum(count, 0) - count
     local = torch.arange(len(face), device=lo.device) - first[face]
-    face_width = width[face]
-    ty_local = torch.div(local, face_width, rounding_mode="floor")
-    tx = tx0[face] + (local - ty_local * face_width)
-    ty = ty0[face] + ty_local
-    # Per face: a, b, c of each edge function, then the offset (0 or tile - 1) from a tile's
-    # first pixel centre to the one where a * x (b * y) is largest; gathered once per pair.
-    shift = (edges[:, :2] > 0).to(edges.dtype) * (tile - 1)
-    table = torch.cat([edges, shift], 1).reshape(len(edges), 15)
-    e = table.index_select(0, face).view(-1, 5, 3)  # (P, [a, b, c, x shift, y shift], 3 edges)
+    tx = tx0[face] + local % width[face]
+    ty = ty0[face] + torch.div(local, width[face], rounding_mode="floor")
+    e = edges[face]  # (P, 3 abc, 3 edges)
     x0, y0 = (tx * tile).to(e.dtype)[:, None], (ty * tile).to(e.dtype)[:, None]
-    top = e[:, 2] + e[:, 0] * (x0 + e[:, 3]) + e[:, 1] * (y0 + e[:, 4])
-    reachable = (top >= reach).all(1).nonzero()[:, 0]
+    a, b = e[:, 0], e[:, 1]
+    top = e[:, 2] + torch.maximum(a * x0, a * (x0 + tile - 1)) + torch.maximum(b * y0, b * (y0 + tile - 1))
+    reachable = (top >= reach).all(1)
     face, tx, ty = face[reachable], tx[reachable], ty[reachable]
     tile_id = (image[face] * tiles_y + ty) * tiles_x + tx
     tile_id, order = torch.sort(tile_id, stable=True)
     tiles, counts = torch.unique_consecutive(tile_id, return_counts=True)
     starts = torch.cumsum(counts, 0) - counts
     return tiles, starts, counts, face[order]
-
-
-def _best_faces(tiles: torch.Tensor, fid: torch.Tensor, table: torch.Tensor, size: tuple[int, int],
-                grid: tuple[int, int, int], k: int, scale: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The ``k`` best candidate faces of every pixel of a block of tiles (ranking: module docstring).
-
-    Args:
-        tiles: (n,) tile ids ``(b * tiles_y + ty) * tiles_x + tx``.
-        fid: (n, kc) candidate faces of each tile, padded with the dummy face.
-        table: (G + 1, 3 * _N_AFFINE + 4) per face: affine coefficients (3 rows [a, b, c]), then
-            its box [x_lo, x_hi, y_lo, y_hi] in px.
-        size: (h, w) in pixels.
-        grid: (tiles_y, tiles_x, tile side).
-        k: faces kept per pixel.
-        scale: 1 / blur radius (1 when the radius is 0).
-
-    Returns:
-        For the M pixels of the block with at least one face: (M,) flat pixel index, (M, k)
-        faces (-1 for empty slots), (M,) key of the best face (>= 2: covered).
-    """
-    (h, w), (tiles_y, tiles_x, tile) = size, grid
-    n, kc = fid.shape
-    b, rest = torch.div(tiles, tiles_y * tiles_x, rounding_mode="floor"), tiles % (tiles_y * tiles_x)
-    y0, x0 = torch.div(rest, tiles_x, rounding_mode="floor") * tile, (rest % tiles_x) * tile  # tile origins
-    step = torch.arange(tile, device=tiles.device)
-    y = (y0[:, None, None] + step[:, None]).expand(n, tile, tile).reshape(n, tile * tile)  # row-major in the tile
-    x = (x0[:, None, None] + step).expand(n, tile, tile).reshape(n, tile * tile)
-    rows = table.index_select(0, fid.reshape(-1)).view(n, kc, -1)  # (n, kc, 3 * _N_AFFINE + 4)
-    cols_x, rows_y = (x0[:, None] + step).to(table.dtype), (y0[:, None] + step).to(table.dtype)  # (n, tile)
-    val = _affine_on_tiles(rows[..., :3 * _N_AFFINE], cols_x, rows_y)  # (n, P, _N_AFFINE, kc)
-    edge = torch.minimum(val[:, :, 0], val[:, :, 1])
-    torch.minimum(edge, val[:, :, 2], out=edge)
-    if k > 1:
-        # Outside a face, also bound by its box: edge lines alone reach far past thin corners.
-        bx = _box_distance(cols_x, rows[:, None, :, -4:-2], scale)
-        by = _box_distance(rows_y, rows[:, None, :, -2:], scale)
-        edge_or_box = torch.minimum(by[:, :, None, :], bx[:, None, :, :]).view(n, tile * tile, kc)
-        torch.minimum(edge_or_box, edge, out=edge_or_box)
-    else:
-        edge_or_box = edge
-    key = torch.where(edge >= 1.0, val[:, :, 3], edge_or_box)  # covering: (2, 3] by depth
-    best, arg = key.topk(min(k, kc), dim=-1) if k > 1 else key.max(-1, keepdim=True)
-    keep = (best[..., 0] >= (0.0 if k > 1 else 2.0)) & (y < h) & (x < w)
-    face = torch.where(best >= 0, torch.gather(fid[:, None, :].expand(-1, tile * tile, -1), 2, arg), -1)
-    pixel = ((b[:, None] * h + y) * w + x)[keep]
-    return pixel, torch.nn.functional.pad(face[keep], (0, k - best.shape[-1]), value=-1), best[..., 0][keep]
 
 
 def rasterize(mesh: ScreenMesh, size: tuple[int, int], k: int, radius: float, znear: float, tile: int, max_pairs: int) -> PixelFaces:
@@ -298,6 +224,8 @@ def rasterize(mesh: ScreenMesh, size: tuple[int, int], k: int, radius: float, zn
         table = torch.cat([coef.reshape(-1, 3 * _N_AFFINE), box], 1)
         order = torch.argsort(counts)
         tiles, starts, counts = tiles[order], starts[order], counts[order]
+        ly, lx = torch.meshgrid(torch.arange(tile, device=device), torch.arange(tile, device=device), indexing="ij")
+        ly, lx = ly.reshape(-1), lx.reshape(-1)
         out_pixel, out_face, out_key = [], [], []
         counts_list = counts.tolist()
         begin = 0
@@ -310,16 +238,32 @@ def rasterize(mesh: ScreenMesh, size: tuple[int, int], k: int, radius: float, zn
             slot = torch.arange(kc, device=device)
             idx = starts[begin:end, None] + slot
             fid = torch.where(slot < counts[begin:end, None], faces_sorted[idx.clamp(max=len(faces_sorted) - 1)], dummy)
-            # Evaluated in blocks of tiles small enough to stay in cache; every block pads its
-            # candidate lists to the chunk's kc, so the result does not depend on the block size.
-            block = max(1, min(max_pairs, _BLOCK_PAIRS) // (tile * tile * kc))
-            for first in range(begin, end, block):
-                last = min(first + block, end)
-                pixel, face, key = _best_faces(tiles[first:last], fid[first - begin:last - begin], table, size,
-                                               (tiles_y, tiles_x, tile), k, scale)
-                out_pixel.append(pixel)
-                out_face.append(face)
-                out_key.append(key)
+            t = tiles[begin:end]
+            b, rest = torch.div(t, tiles_y * tiles_x, rounding_mode="floor"), t % (tiles_y * tiles_x)
+            y0, x0 = torch.div(rest, tiles_x, rounding_mode="floor") * tile, (rest % tiles_x) * tile  # tile origins
+            y, x = y0[:, None] + ly, x0[:, None] + lx
+            pix = torch.stack([x, y, torch.ones_like(x)], 2).to(coef.dtype)  # (n, P, 3)
+            rows = table[fid]  # (n, kc, 3 * _N_AFFINE + 4): affine coefficients, then the face box
+            c = rows[..., :3 * _N_AFFINE].view(len(t), kc, 3, _N_AFFINE).permute(0, 2, 3, 1).reshape(len(t), 3, _N_AFFINE * kc)
+            val = torch.bmm(pix, c).view(len(t), tile * tile, _N_AFFINE, kc)
+            edge = torch.minimum(torch.minimum(val[:, :, 0], val[:, :, 1]), val[:, :, 2])
+            if k > 1:
+                # Outside a face, also bound by its box: edge lines alone reach far past thin corners.
+                step = torch.arange(tile, device=device)
+                bx = _box_distance((x0[:, None] + step).to(coef.dtype), rows[:, None, :, -4:-2], scale)
+                by = _box_distance((y0[:, None] + step).to(coef.dtype), rows[:, None, :, -2:], scale)
+                near = torch.minimum(by[:, :, None, :], bx[:, None, :, :]).view(len(t), tile * tile, kc)
+                edge_or_box = torch.minimum(edge, near)
+            else:
+                edge_or_box = edge
+            key = torch.where(edge >= 1.0, val[:, :, 3], edge_or_box)  # covering: (2, 3] by depth
+            best, arg = key.topk(min(k, kc), dim=-1) if k > 1 else key.max(-1, keepdim=True)
+            kk = best.shape[-1]
+            keep = (best[..., 0] >= (0.0 if k > 1 else 2.0)) & (y < h) & (x < w)
+            face = torch.where(best >= 0, torch.gather(fid[:, None, :].expand(-1, tile * tile, -1), 2, arg), -1)
+            out_pixel.append(((b[:, None] * h + y) * w + x)[keep])
+            out_face.append(torch.nn.functional.pad(face[keep], (0, k - kk), value=-1))
+            out_key.append(best[..., 0][keep])
             begin = end
         if not out_pixel:
             empty = torch.zeros(0, dtype=torch.long, device=device)

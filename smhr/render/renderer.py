@@ -61,35 +61,6 @@ def _scatter(values: torch.Tensor, pixel: torch.Tensor, total: int, fill: torch.
     return out.index_put((pixel,), values)
 
 
-def _shade_real_hands(verts: torch.Tensor, faces: torch.Tensor, colors: torch.Tensor | None, sh: torch.Tensor | None,
-                      flip_winding: torch.Tensor | None, hand_mask: torch.Tensor) -> torch.Tensor | None:
-    """:func:`~smhr.render.shaders.shade_vertices` of the real hand slots only.
-
-    Padded slots list no faces (:func:`~smhr.render.rasterize.screen_mesh`), so their vertex
-    colours are never read: their rows are zero, and their inputs get no gradient, as before.
-
-    Args:
-        verts: (B, H, V, 3); faces: (F, 3) or (B, H, F, 3); colors: (B, H, V, 3) or None;
-        sh: (B, H, 9, 3) or None; flip_winding: (B, H) bool or None; hand_mask: (B, H) bool.
-
-    Returns:
-        (B*H*V, 3) colours, rows as in :class:`~smhr.render.rasterize.ScreenMesh`, or None (white).
-    """
-    if colors is None and sh is None:
-        return None
-    if bool(hand_mask.all()):
-        return shade_vertices(verts, faces, colors, sh, flip_winding)
-
-    def pick(t: torch.Tensor | None) -> torch.Tensor | None:
-        return None if t is None else t[hand_mask][None]  # (1, R, ...): the R real slots as one image
-
-    shaded = shade_vertices(verts[hand_mask][None], faces if faces.dim() == 2 else pick(faces), pick(colors), pick(sh),
-                            pick(flip_winding))  # (R*V, 3)
-    B, H, V, _ = verts.shape
-    out = shaded.new_zeros(B * H, V, 3)
-    return out.index_put((hand_mask.reshape(B * H),), shaded.view(-1, V, 3)).view(B * H * V, 3)
-
-
 def render_hands(
     verts: torch.Tensor,
     faces: torch.Tensor,
@@ -147,7 +118,7 @@ def render_hands(
     k = settings.faces_per_pixel if soft else 1
     selected = rasterize(mesh, size, k, radius, settings.znear, settings.tile_size, settings.max_pairs_per_chunk)
     fragments = compute_fragments(mesh, selected, size, with_distance=soft)
-    colors_at = face_colors(fragments, _shade_real_hands(verts, faces, colors, sh, flip_winding, hand_mask))
+    colors_at = face_colors(fragments, shade_vertices(verts, faces, colors, sh, flip_winding))
     background = verts.new_tensor(settings.background)
     total = B * size[0] * size[1]
 

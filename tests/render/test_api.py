@@ -22,35 +22,6 @@ def test_padded_slots_render_nothing(posed_hands, device):
     assert float(empty.alpha.abs().sum()) == 0.0 and bool((empty.hand_index == -1).all())
 
 
-def test_padded_slots_do_not_change_soft_shading(posed_hands):
-    verts, faces, K = posed_hands
-    gen = torch.Generator().manual_seed(1)
-    colors = torch.rand(2, 2, verts.shape[2], 3, generator=gen, dtype=verts.dtype, requires_grad=True)
-    sh = (0.3 * torch.randn(2, 2, 9, 3, generator=gen, dtype=verts.dtype)).requires_grad_(True)
-    mask = torch.tensor([[True, False], [True, False]])
-    alone = render_hands(verts[:, :1], faces, K[:, :1], mask[:, :1], (48, 48), colors=colors[:, :1], sh=sh[:, :1])
-    garbage = verts.clone()
-    garbage[:, 1] = float("nan")
-    padded = render_hands(garbage, faces, K, mask, (48, 48), colors=colors, sh=sh)
-    for a, b in zip(alone, padded):
-        torch.testing.assert_close(a, b)
-    colors_grad, sh_grad = torch.autograd.grad(padded.rgb.sum(), (colors, sh))
-    assert float(colors_grad[:, 1].abs().sum()) == 0.0 and float(sh_grad[:, 1].abs().sum()) == 0.0
-    assert float(colors_grad[:, 0].abs().sum()) > 0.0
-
-
-def test_rasterizer_blocks_do_not_change_the_result(posed_hands, monkeypatch):
-    from smhr.render import rasterize as r
-
-    verts, faces, K = posed_hands
-    settings = RenderSettings(max_pairs_per_chunk=1 << 16)
-    reference = render_hands(verts, faces, K, torch.ones(2, 2, dtype=torch.bool), (48, 48), settings=settings)
-    monkeypatch.setattr(r, "_BLOCK_PAIRS", 1 << 10)  # many small blocks per chunk
-    blocked = render_hands(verts, faces, K, torch.ones(2, 2, dtype=torch.bool), (48, 48), settings=settings)
-    for a, b in zip(reference, blocked):
-        assert torch.equal(a, b)
-
-
 def test_per_hand_faces_and_batch_independence(posed_hands, device):
     verts, faces, K = (t.to(device) for t in posed_hands)
     mask = torch.ones(2, 2, dtype=torch.bool, device=device)
