@@ -147,7 +147,7 @@ def train_stage(model: SMHRNet | TwoStageNet, stage: StageConfig, data: DataSour
             (no_decay if p.ndim <= 1 else decay).append(p)
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": stage.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=stage.lr,
-                            fused=True)  # one kernel for all tensors: ~20x faster than the per-tensor loop on CPU
+                            fused=True)  # one kernel for all tensors, not torch's per-tensor loop on CPU
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(
         s, stage.steps, stage.warmup_steps, stage.schedule, stage.min_lr_factor))
     ema = ModelEMA(model, stage.ema_decay) if stage.ema_decay else None
