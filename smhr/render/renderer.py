@@ -101,6 +101,52 @@ def render_hands(
         (-1 background), depth (B, h, w) metres (0 background), rgb (B, h, w, 3).
     """
     check_inputs(verts, faces, K, hand_mask, image_size, colors, sh, mode, flip_winding)
+    slots = real_slots_first(hand_mask)
+    if slots is None:
+        return _render(verts, faces, K, hand_mask, image_size, colors, sh, mode, settings, flip_winding)
+    # Render only as many slots as the fullest image has hands: the per-face work (screen
+    # coordinates, edge functions, shading, the face table and its backward) scales with the
+    # slots, padded or not (a single-hand training batch has max_hands slots and one hand).
+    # Real slots keep their order, so every face keeps its rank and the result is bitwise that
+    # of rendering all slots (tests/render/test_api.py).
+    def pick(t: torch.Tensor | None) -> torch.Tensor | None:
+        return None if t is None else gather_slots(t, slots)
+
+    out = _render(pick(verts), faces if faces.dim() == 2 else pick(faces), pick(K), pick(hand_mask), image_size,
+                  pick(colors), pick(sh), mode, settings, pick(flip_winding))
+    B = slots.shape[0]
+    index = out.hand_index.reshape(B, -1)
+    original = torch.where(index >= 0, slots.gather(1, index.clamp(min=0)), index)
+    return out._replace(hand_index=original.view_as(out.hand_index))
+
+
+def real_slots_first(hand_mask: torch.Tensor) -> torch.Tensor | None:
+    """The slots to render: per image, its real slots in order, then padded ones, as many as the
+    fullest image has real hands (at least one).
+
+    Args:
+        hand_mask: (B, H) bool.
+
+    Returns:
+        (B, n) long slot indices into H, n <= H, or None when n == H (nothing to drop).
+    """
+    H = hand_mask.shape[1]
+    n = max(1, int(hand_mask.sum(1).max())) if hand_mask.numel() else H
+    if n >= H:
+        return None
+    return torch.argsort((~hand_mask).to(torch.uint8), dim=1, stable=True)[:, :n]
+
+
+def gather_slots(t: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
+    """(B, H, ...) -> (B, n, ...): the given slots of each image (differentiable)."""
+    index = slots.view(*slots.shape, *([1] * (t.dim() - 2))).expand(-1, -1, *t.shape[2:])
+    return torch.gather(t, 1, index)
+
+
+def _render(verts: torch.Tensor, faces: torch.Tensor, K: torch.Tensor, hand_mask: torch.Tensor, image_size: tuple[int, int],
+            colors: torch.Tensor | None, sh: torch.Tensor | None, mode: Mode, settings: RenderSettings,
+            flip_winding: torch.Tensor | None) -> RenderOutput:
+    """:func:`render_hands` on checked inputs, every slot rendered."""
     if settings.backend != "smhr":
         from smhr.render import pytorch3d_backend
 

@@ -22,6 +22,41 @@ def test_padded_slots_render_nothing(posed_hands, device):
     assert float(empty.alpha.abs().sum()) == 0.0 and bool((empty.hand_index == -1).all())
 
 
+@pytest.mark.parametrize("mode", ["soft", "sharp"])
+def test_padded_slots_are_dropped_without_changing_a_bit(posed_hands, mode):
+    """render_hands renders only as many slots as the fullest image has hands; the result,
+    its gradients and its slot numbers are bitwise those of rendering every slot."""
+    from smhr.render.renderer import _render, real_slots_first
+
+    hands, faces, K2 = posed_hands
+    V = hands.shape[2]
+    # image 0: real hands in slots 1 and 3; image 1: one real hand in slot 2; the rest garbage
+    place = {(0, 1): (0, 0), (0, 3): (0, 1), (1, 2): (1, 1)}
+    mask = torch.zeros(2, 4, dtype=torch.bool)
+    verts = torch.full((2, 4, V, 3), float("nan"), dtype=hands.dtype)
+    K = torch.zeros(2, 4, 3, 3, dtype=hands.dtype)
+    for (b, h), (sb, sh_) in place.items():
+        mask[b, h] = True
+        verts[b, h], K[b, h] = hands[sb, sh_], K2[sb, sh_]
+    gen = torch.Generator().manual_seed(1)
+    colors = torch.rand(2, 4, V, 3, generator=gen, dtype=hands.dtype)
+    sh = 0.3 * torch.randn(2, 4, 9, 3, generator=gen, dtype=hands.dtype)
+    flip = torch.tensor([[False, True, False, False], [False, False, True, False]])
+    assert real_slots_first(mask).tolist() == [[1, 3], [2, 0]]
+
+    def run(fn):
+        leaves = [t.clone().requires_grad_(True) for t in (verts.nan_to_num(), colors, sh)]
+        out = fn(leaves[0], faces, K, mask, (96, 96), leaves[1], leaves[2], mode, RenderSettings(), flip)
+        (out.alpha.square().sum() + out.rgb.square().sum() + out.depth.sum()).backward()
+        return list(out) + [leaf.grad for leaf in leaves]
+
+    dropped, every_slot = run(render_hands), run(_render)
+    for a, b in zip(dropped, every_slot):
+        assert torch.equal(a, b)
+    assert set(dropped[1].unique().tolist()) == {-1, 1, 2, 3}  # slot numbers of the input, not of the packed slots
+    assert float(dropped[4].abs().sum()) > 0.0 and float(dropped[4][~mask].abs().sum()) == 0.0
+
+
 def test_per_hand_faces_and_batch_independence(posed_hands, device):
     verts, faces, K = (t.to(device) for t in posed_hands)
     mask = torch.ones(2, 2, dtype=torch.bool, device=device)
