@@ -66,17 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _profile(params: Path) -> tuple[ModelConfig, StageConfig]:
-    """The model section and the render stage of ``params`` (defaults when the file is absent)."""
+def _profile(params: Path) -> tuple[ModelConfig, StageConfig, int]:
+    """The model section, the render stage and the hand slots per image (``train.data.max_hands``) of
+    ``params`` (defaults when the file is absent)."""
     from smhr.config import read_params
-    from smhr.train.config import parse_train_config
+    from smhr.train.config import DataSources, parse_train_config
 
     if not params.is_file():
-        return ModelConfig(), StageConfig(weights=LossWeights(reprojection=1.0, silhouette=1.0, photometric=1.0))
+        weights = LossWeights(reprojection=1.0, silhouette=1.0, photometric=1.0)
+        return ModelConfig(), StageConfig(weights=weights), DataSources().max_hands
     raw = read_params(params)
     model_cfg = from_dict(ModelConfig, raw.get("model"), f"{params}:model")
-    stages = parse_train_config(raw["train"], f"{params}:train").stages
-    return model_cfg, stages["render"] if "render" in stages else list(stages.values())[-1]
+    train = parse_train_config(raw["train"], f"{params}:train")
+    stages = train.stages
+    return model_cfg, stages["render"] if "render" in stages else list(stages.values())[-1], train.data.max_hands
 
 
 def _median_ms(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
@@ -91,14 +94,18 @@ def _median_ms(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
     return 1000.0 * statistics.median(wall), 1000.0 * statistics.median(cpu)
 
 
-def measure(model_cfg: ModelConfig, stage: StageConfig, repeats: int, seed: int) -> dict[str, dict[str, float]]:
-    """Medians of each part and of the two whole steps: ``{part: {"wall_ms", "cpu_ms"}}``."""
+def measure(model_cfg: ModelConfig, stage: StageConfig, repeats: int, seed: int,
+            max_hands: int = 4) -> dict[str, dict[str, float]]:
+    """Medians of each part and of the two whole steps: ``{part: {"wall_ms", "cpu_ms"}}``.
+
+    ``max_hands`` is the batch's hand slots per image, as the trainer's (``train.data.max_hands``):
+    each toy image has one hand, the other slots are padding."""
     rng = np.random.default_rng(seed)
     samples = [toy_sample(rng, 224, "right" if i % 2 else "left") for i in range(2 * stage.batch_size)]
     right, left = (HandModel(d) for d in build_models(ProceduralConfig()))
     torch.manual_seed(seed)
     model = build_model(model_cfg, right, left).train().to(memory_format=torch.channels_last)  # as the trainer
-    ds = HandDataset(samples, DatasetConfig(image_size=stage.input_size, max_hands=2, seed=seed,
+    ds = HandDataset(samples, DatasetConfig(image_size=stage.input_size, max_hands=max_hands, seed=seed,
                                             targets=TargetConfig(stride=model.cfg.stride)), train=True)
     loader = torch.utils.data.DataLoader(ds, batch_size=stage.batch_size, collate_fn=collate_hands, num_workers=0)
     batch = next(iter(loader))
@@ -181,6 +188,7 @@ def write_report(result: dict, out: Path) -> None:
         "# Training step time",
         "",
         f"Profile: {result['profile']}; batch {result['batch_size']}, input {result['input_size']} px, "
+        f"{result['max_hands']} hand slots per image (one hand each, as single-hand training batches), "
         f"rendered terms at {result['render_size']} px (the target stride); median of {result['repeats']} repeats after a warm-up; "
         f"{result['torch_threads']} torch thread(s). {result['note']}",
         "",
@@ -208,10 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    model_cfg, stage = _profile(args.params)
+    model_cfg, stage, max_hands = _profile(args.params)
     stage = dataclasses.replace(stage, batch_size=args.batch_size or stage.batch_size,
                                 input_size=args.input_size or stage.input_size)
-    ms = measure(model_cfg, stage, args.repeats, args.seed)
+    ms = measure(model_cfg, stage, args.repeats, args.seed, max_hands)
     ratio = ms["render_step"]["cpu_ms"] / ms["backbone_only_step"]["cpu_ms"]
     ratio_wall = ms["render_step"]["wall_ms"] / ms["backbone_only_step"]["wall_ms"]
     result = {
@@ -220,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         "goal_met": bool(ratio <= GOAL),
         "input_size": stage.input_size,
         "machine": platform.machine(),
+        "max_hands": max_hands,
         "ms": ms,
         "note": f"Timed on a {os.cpu_count()}-core CPU; wall-clock figures also depend on other load.",
         "profile": f"{model_cfg.backbone} x{model_cfg.width}, norm {model_cfg.norm} ({args.params})",

@@ -26,5 +26,6 @@ def test_tiny_run_through_the_cli(tmp_path):
     assert report["ratio"] == pytest.approx(ms["render_step"]["cpu_ms"] / ms["backbone_only_step"]["cpu_ms"], abs=1e-3)
     assert report["goal_met"] == (report["ratio"] <= 1.5)
     assert report["batch_size"] == 2 and report["input_size"] == 64 and report["torch_threads"] == 1
+    assert report["max_hands"] == 4  # the trainer's default train.data.max_hands (no params file here)
     assert {"silhouette", "photometric", "reprojection"} <= set(report["weights"])
     assert "render-stage step" in (tmp_path / "train.md").read_text()
