@@ -158,7 +158,11 @@ def _render(verts: torch.Tensor, faces: torch.Tensor, K: torch.Tensor, hand_mask
     scale = 1 if soft else settings.supersample
     size = (h * scale, w * scale)
     K = K.to(verts.dtype) if scale == 1 else scale_intrinsics(K.to(verts.dtype), scale)
-    verts = torch.where(hand_mask[:, :, None, None], verts, torch.zeros_like(verts))
+    # padded slots may hold anything (NaN): zeros in, so nothing non-finite reaches a gradient
+    real = hand_mask[:, :, None, None]
+    verts = torch.where(real, verts, torch.zeros_like(verts))
+    colors = None if colors is None else torch.where(real, colors, torch.zeros_like(colors))
+    sh = None if sh is None else torch.where(real, sh, torch.zeros_like(sh))
     mesh = screen_mesh(verts, faces, K, hand_mask, settings.znear)
     radius = settings.blur_radius if soft else 0.0
     k = settings.faces_per_pixel if soft else 1
