@@ -131,8 +131,11 @@ def load_checkpoint(path: str | Path, hand_model_right: str | Path | None = None
     path = Path(path)
     payload = read_checkpoint(path, map_location)
     stored = payload["model"]
+    config = dict(stored["config"]) if isinstance(stored["config"], dict) else stored["config"]
+    if isinstance(config, dict) and "camera_ref_size" not in config:
+        config["camera_ref_size"] = None  # written before the setting: the camera's scale was the input size
     try:
-        cfg = from_dict(ModelConfig, stored["config"], f"{path}:model.config")
+        cfg = from_dict(ModelConfig, config, f"{path}:model.config")
     except ConfigError as err:
         raise ModelFileError(f"{err}; the checkpoint was written by another smhr version or architecture") from err
     if architecture is not None and cfg.architecture != architecture:

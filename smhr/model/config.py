@@ -38,8 +38,12 @@ class ModelConfig:
         keypoint_threshold: a keypoint-heatmap peak below this score is not used for snapping.
         keypoint_snap: snapping radius as a fraction of the hand's longer box side.
         root_offset_scale: the wrist's pixel offset from the centre cell is the head's value
-            times ``root_offset_scale * input_size``.
-        depth_ref: metres; the root depth is ``z = exp(t_z) * depth_ref * f / input_size``.
+            times ``root_offset_scale * camera_ref_size``.
+        depth_ref: metres; the root depth is ``z = exp(t_z) * depth_ref * f / camera_ref_size``.
+        camera_ref_size: R, pixels: the camera term's scale (:mod:`smhr.model.camera`). A fixed
+            pixel size, not the input size, so a head output means the same hand size in pixels
+            at every input size (convolutional features see pixels, not fractions of the input).
+            None: the input size, as checkpoints written before this setting decode.
         albedo_mean: RGB albedo at zero appearance output (mean skin), in (0, 1).
         crop_size: two-stage only: side in pixels of the square crops the regressor reads (a
             multiple of 32); each detected hand's box is cut out and resized to it.
@@ -63,6 +67,7 @@ class ModelConfig:
     keypoint_snap: float = 0.3
     root_offset_scale: float = 0.1
     depth_ref: float = 0.4
+    camera_ref_size: int | None = 128
     albedo_mean: tuple[float, float, float] = (0.8, 0.6, 0.5)
     crop_size: int = 128
 
@@ -89,8 +94,18 @@ class ModelConfig:
         for name in ("keypoint_snap", "root_offset_scale", "depth_ref"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{where}.{name}: must be > 0, got {getattr(self, name)}")
+        if self.camera_ref_size is not None and self.camera_ref_size <= 0:
+            raise ConfigError(f"{where}.camera_ref_size: must be > 0 pixels (or null: the input size), "
+                              f"got {self.camera_ref_size}")
         if not all(0.0 < c < 1.0 for c in self.albedo_mean):
             raise ConfigError(f"{where}.albedo_mean: each value must be in (0, 1), got {self.albedo_mean}")
+
+    def ref_size(self, image_size: int) -> int:
+        """R, the camera term's (and the two-stage box size's) scale in pixels for an input of ``image_size``.
+
+        ``camera_ref_size``, or ``image_size`` when that is None (checkpoints written before it).
+        """
+        return image_size if self.camera_ref_size is None else self.camera_ref_size
 
     @property
     def stride(self) -> int:

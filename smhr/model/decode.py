@@ -243,7 +243,8 @@ def decode_hands(cell: torch.Tensor, center: torch.Tensor, params: torch.Tensor,
         K: (B, 3, 3) the image's intrinsics, or (B, H, 3, 3) one per slot (the two-stage
             baseline's crops).
         hand_models: (left, right); cfg: the model config.
-        image_size: S of the image the cells tile (the camera term's scale).
+        image_size: S of the image the cells tile (the camera term's scale when
+            ``cfg.camera_ref_size`` is None).
         mask: (B, H) bool real slots; default all.
 
     Returns:
@@ -260,14 +261,13 @@ def decode_hands(cell: torch.Tensor, center: torch.Tensor, params: torch.Tensor,
     eye = torch.eye(3, dtype=K.dtype, device=K.device)
     Kslot = K if K.dim() == 4 else K[:, None].expand(b, n, 3, 3)
     Kh = torch.where(mask[..., None, None], Kslot, eye)
-    _, root = root_from_camera(p["camera"], cell_to_pixel(cell, stride), Kh, image_size,
+    _, root = root_from_camera(p["camera"], cell_to_pixel(cell, stride), Kh, cfg.ref_size(image_size),
                                cfg.root_offset_scale, cfg.depth_ref)
     verts, joints = run_hand_models(hand_models, side, mask, p["global_orient"], p["hand_pose"], p["betas"])
     transl = root - joints[..., 0, :]
     verts = verts + transl[..., None, :]
     joints = joints + transl[..., None, :]
-    verts2d = project(verts, Kh)
-    box = torch.cat([verts2d.amin(-2), verts2d.amax(-2)], -1)
+    box = detection_box(project(verts, Kh), center)
     kp_off = keypoint_offset.unflatten(-1, (NUM_JOINTS, 2))
     albedo, sh = decode_appearance(appearance, cfg.albedo_mean, verts.shape[-2])
     albedo = (albedo[..., :1, :] * mask[..., None, None]).expand_as(albedo)  # zero padded slots, still a view
@@ -277,6 +277,25 @@ def decode_hands(cell: torch.Tensor, center: torch.Tensor, params: torch.Tensor,
         vertices=verts, joints3d=joints, joints2d=project(joints, Kh),
         keypoints2d=cell_to_pixel(cell[..., None, :] + kp_off, stride), K=K, albedo=albedo, sh=sh,
     ))
+
+
+def detection_box(verts2d: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
+    """A detected hand's box: the projected mesh's width and height, centred on the detected centre.
+
+    The centre head (+ its sub-cell offset) is trained on the labelled box centre, so it is the
+    network's direct estimate of where the box is; the projected mesh's own centre is derived
+    through the camera term, the rotation and the pose, and is further off while those are poorly
+    learned (docs/model.md, "Boxes"). The mesh gives the extent, which no head predicts.
+
+    Args:
+        verts2d: (..., V, 2) px, the projected vertices.
+        center: (..., 2) px, the detected centres.
+
+    Returns:
+        (..., 4) ``[x0, y0, x1, y1]`` px.
+    """
+    half = (verts2d.amax(-2) - verts2d.amin(-2)) / 2
+    return torch.cat([center - half, center + half], -1)
 
 
 PEAKS_PER_SLOT = 4

@@ -4,7 +4,8 @@ Every head is ``head_layers`` x (3x3 conv + ReLU) then a 1x1 conv. Heatmap heads
 bias -2.19 (CenterNet's prior: sigmoid = 0.1 everywhere, so the focal loss starts small). The
 regression heads start with tiny weights and a bias equal to their "rest" value, so that at
 initialisation every cell predicts the mean hand: identity rotations (6D ``[1,0,0, 0,1,0]``
-or axis-angle zero), zero betas, the wrist at the cell at depth ``depth_ref * f / S``, mean skin
+or axis-angle zero), zero betas, the wrist at the cell at depth ``depth_ref * f / R``
+(:mod:`smhr.model.camera`), mean skin
 albedo and ambient light (see :mod:`smhr.model.decode`).
 
 Channel layout of ``params`` (``r`` = 6 for ``rot6d``, 3 for ``axis_angle``):

@@ -5,7 +5,7 @@ accuracy comparisons measure the design and nothing else:
 
 * **detector**: the same backbone family and neck as :class:`~smhr.model.network.SMHRNet`, with
   three heads on the stride-4 map: the 2-channel (left, right) centre heatmap, the sub-cell centre
-  offset, and the hand box size ``(w, h) = exp(v) * BOX_REF * S`` px (:class:`DetectionMaps`);
+  offset, and the hand box size ``(w, h) = exp(v) * BOX_REF * R`` px (R = ``model.camera_ref_size``) (:class:`DetectionMaps`);
 * **crops**: top-K centres over the score threshold (:func:`smhr.model.decode.top_centers`, as the
   single-stage decoder), each box made square with :data:`~smhr.model.crops.CROP_MARGIN` and
   resized to ``crop_size`` (:mod:`smhr.model.crops`), all hands of the batch in one batch;
@@ -39,7 +39,8 @@ from smhr.model.neck import Neck
 from smhr.model.outputs import HandPredictions
 
 BOX_REF = 0.25
-"""A zero box-size output is a box of ``BOX_REF * S`` px per side (S the input size)."""
+"""A zero box-size output is a box of ``BOX_REF * R`` px per side (R: :meth:`ModelConfig.ref_size`, a fixed
+pixel size, so the output means the same box at every input size)."""
 
 
 class DetectionMaps(NamedTuple):
@@ -48,7 +49,7 @@ class DetectionMaps(NamedTuple):
     Attributes:
         center: (B, 2, h, w) centre logits, channel 0 left, 1 right.
         center_offset: (B, 2, h, w) sub-cell (x, y) offset of the centre, cells.
-        box_size: (B, 2, h, w) log box size: ``(w, h) = exp(box_size) * BOX_REF * S`` px.
+        box_size: (B, 2, h, w) log box size: ``(w, h) = exp(box_size) * BOX_REF * R`` px.
         image: (B, 3, S, S) the normalised input image.
     """
 
@@ -211,7 +212,7 @@ class TwoStageNet(nn.Module):
                                            self.cfg.keypoint_threshold, self.cfg.keypoint_snap, self.cfg.nms_kernel)
         A_inv = torch.linalg.inv(A)
         verts2d = project(pred.vertices, K_img[:, None])
-        pred.box = torch.cat([verts2d.amin(-2), verts2d.amax(-2)], -1)
+        pred.box = dec.detection_box(verts2d, pred.center)
         pred.joints2d = project(pred.joints3d, K_img[:, None])
         pred.keypoints2d = apply_affine(A_inv, keypoints)
         return pred, maps, A
@@ -237,7 +238,7 @@ class TwoStageNet(nn.Module):
             K = default_intrinsics(size, b, maps.image.dtype, maps.image.device)
         cell = dec.index_to_cell(centers.index, w).to(maps.image.dtype)
         center = dec.cell_to_pixel(cell + dec.gather_at(maps.center_offset, centers.index), cfg.stride)
-        wh = torch.exp(dec.gather_at(maps.box_size, centers.index)) * (BOX_REF * size)
+        wh = torch.exp(dec.gather_at(maps.box_size, centers.index)) * (BOX_REF * cfg.ref_size(size))
         box = torch.cat([center - wh / 2, center + wh / 2], -1)
         image_index, slot = centers.mask.nonzero(as_tuple=True)
         if image_index.numel() == 0:

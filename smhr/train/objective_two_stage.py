@@ -243,7 +243,7 @@ class TwoStageObjective(Objective):
                                                    batch.center_offset, hand)
         if "box_size" in w:
             terms["box_size"] = L.box_size_loss(gather_at(maps.box_size, batch.center_index), batch.bbox,
-                                                BOX_REF * batch.image.shape[-1], hand)
+                                                BOX_REF * self.model.cfg.ref_size(batch.image.shape[-1]), hand)
         if crops is not None and crop_maps is not None:
             if "keypoint_heatmap" in w:
                 terms["keypoint_heatmap"] = L.focal_heatmap_loss(crop_maps.keypoint_heatmap,

@@ -130,3 +130,25 @@ def test_pretrained_path_is_not_needed_to_load(saved, tmp_path: Path) -> None:
     # "pretrained backbone file not found"); what fails is the width-1.0 shapes.
     with pytest.raises(ModelFileError, match="do not fit the architecture"):
         load_checkpoint(out)
+
+
+def test_checkpoint_from_before_camera_ref_size_decodes_as_it_was_trained(saved, tmp_path: Path) -> None:
+    """A config without ``camera_ref_size`` (written before it existed) keeps the input size as R."""
+    path, _ = saved
+    loaded, meta = load_checkpoint(path)
+    assert meta["config"].camera_ref_size == TINY.camera_ref_size == 128
+
+    def old(p):
+        p["model"]["config"] = {k: v for k, v in p["model"]["config"].items() if k != "camera_ref_size"}
+    old_loaded, old_meta = load_checkpoint(_rewrite(path, tmp_path / "old.pt", old))
+    assert old_meta["config"].camera_ref_size is None and old_meta["config"].ref_size(64) == 64
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        new_pred = loaded.decode(loaded(x), score_threshold=0.0)
+        old_pred = old_loaded.decode(old_loaded(x), score_threshold=0.0)
+    # the same weights, the same centres; R = S = 64 instead of 128 puts every
+    # hand at twice the depth (z = exp(t_z) depth_ref f / R: read half as large)
+    assert_close(new_pred.center, old_pred.center)
+    m = new_pred.mask
+    assert bool(m.any()) and m.equal(old_pred.mask)
+    assert_close(old_pred.joints3d[..., 0, 2][m], 2 * new_pred.joints3d[..., 0, 2][m], rtol=1e-5, atol=0)

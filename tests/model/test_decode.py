@@ -132,14 +132,22 @@ def test_each_side_goes_through_its_own_model(hand_models, rotation: str) -> Non
         assert_close(pred.global_orient[0, 0], maps.params[0, lay["global_orient"], 4, 4])
 
 
-def test_box_and_joints2d_are_projections(hand_models) -> None:
+def test_box_is_the_mesh_extent_at_the_detected_centre_and_joints2d_projections(hand_models) -> None:
     maps = blank_maps()
     maps.center[0, 1, 8, 8] = 3.0
+    maps.center_offset[0, :, 8, 8] = torch.tensor([0.3, -0.2])
+    # the wrist (camera term) 6 px right of the cell: the mesh's own box centre is elsewhere
+    cam = params_layout(CFG.rotation)["camera"]
+    maps.params[0, cam.start:cam.start + 2, 8, 8] = 6.0 / (CFG.root_offset_scale * CFG.ref_size(64))
     K = torch.tensor([[[90.0, 0.0, 30.0], [0.0, 95.0, 33.0], [0.0, 0.0, 1.0]]])
     pred = decode(maps, hand_models[::-1], CFG, K=K)
     v, j = pred.vertices[0, 0], pred.joints3d[0, 0]
     uv = (v @ K[0].T)[:, :2] / v[:, 2:]
-    assert_close(pred.box[0, 0], torch.cat([uv.min(0).values, uv.max(0).values]))
+    lo, hi = uv.min(0).values, uv.max(0).values
+    center = (torch.tensor([8.3, 7.8]) + 0.5) * STRIDE - 0.5
+    assert_close(pred.center[0, 0], center)
+    assert_close(pred.box[0, 0], torch.cat([center - (hi - lo) / 2, center + (hi - lo) / 2]))
+    assert float((pred.box[0, 0, :2] - lo).abs().max()) > 1.0  # not the mesh's own box
     assert_close(pred.joints2d[0, 0], (j @ K[0].T)[:, :2] / j[:, 2:])
     assert_close(pred.K, K)
 
@@ -184,7 +192,7 @@ def test_hands_at_ground_truth_centres_of_dataset_items(hand_models, tiny_model)
     cell = torch.stack([batch.center_index % 16, batch.center_index // 16], -1).float()
     cell_px = (cell + 0.5) * 4 - 0.5
     wrist = batch.joints3d[:, :, 0]
-    cam = camera_from_root(wrist, cell_px, K[:, None].expand(-1, wrist.shape[1], 3, 3), 64,
+    cam = camera_from_root(wrist, cell_px, K[:, None].expand(-1, wrist.shape[1], 3, 3), tiny_model.cfg.ref_size(64),
                            tiny_model.cfg.root_offset_scale, tiny_model.cfg.depth_ref)
     lay = params_layout(tiny_model.cfg.rotation)
     for b, k in zip(b_idx.tolist(), h_idx.tolist()):

@@ -77,14 +77,14 @@ def test_root_is_recovered_exactly_through_the_crop_camera(two_stage) -> None:
     with torch.no_grad():
         maps = forced(two_stage(torch.randn(1, 3, S, S, dtype=torch.float64)), [(0, 1, cy, cx)])
         maps = maps._replace(center_offset=torch.zeros_like(maps.center_offset),
-                             box_size=torch.full_like(maps.box_size, float(torch.log(torch.tensor(size / (BOX_REF * S))))))
+                             box_size=torch.full_like(maps.box_size, float(torch.log(torch.tensor(size / (BOX_REF * TWO.ref_size(S)))))))
         # the crop the decoder will cut, and the camera term that puts the root at `root` through it
         center = cell_to_pixel(torch.tensor([float(cx), float(cy)], dtype=torch.float64), TWO.stride)
         crop = square_boxes(torch.cat([center - size / 2, center + size / 2])[None])
         K_crop = crop_transform(crop, TWO.crop_size) @ K
         hc = TWO.crop_size // TWO.stride
         cell_px = cell_to_pixel(torch.tensor([hc // 2, hc // 2], dtype=torch.float64), TWO.stride)
-        camera = camera_from_root(root, cell_px, K_crop[0], TWO.crop_size, TWO.root_offset_scale, TWO.depth_ref)
+        camera = camera_from_root(root, cell_px, K_crop[0], TWO.ref_size(TWO.crop_size), TWO.root_offset_scale, TWO.depth_ref)
         out = two_stage.regressor.towers["params"][-1]
         out.weight.zero_()
         out.bias.copy_(params_rest(TWO.rotation))
@@ -93,6 +93,10 @@ def test_root_is_recovered_exactly_through_the_crop_camera(two_stage) -> None:
     assert pred.mask.sum() == 1
     assert_close(pred.joints3d[0, 0, 0], root)
     assert_close(pred.joints2d[0, 0, 0], project(root[None], K[0])[0])
+    # the box: the projected mesh's extent, centred on the detector's centre (as the single stage)
+    uv = project(pred.vertices[0, 0], K[0])
+    half = (uv.amax(0) - uv.amin(0)) / 2
+    assert_close(pred.box[0, 0], torch.cat([center - half, center + half]))
     assert_close(pred.center[0, 0], center)
     assert_close(pred.K, K)
 
