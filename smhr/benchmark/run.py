@@ -5,7 +5,9 @@ written, i.e. the code path of ``smhr evaluate --pred <bench>_pred.json``, so th
 differ. Files written into the output folder (all staged and renamed together, or none)::
 
     <bench>.json              the protocol's metrics (+ protocol, mode), num_images and, for
-                              single-hand protocols, num_no_detection; sorted keys
+                              single-hand protocols, num_no_detection, for multi-hand ones
+                              centre_ap and centre_recall (smhr.benchmark.centre_ap: the detected
+                              centres alone, not a protocol metric); sorted keys
     <bench>_pck.csv           threshold_mm,pck  (smhr.benchmark.tables)
     <bench>_per_sample.csv    one row per image
     <bench>_pred.json         the prediction file (the input of smhr evaluate --pred)
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smhr.benchmark import predfiles, tables
+from smhr.benchmark.centre_ap import centre_metrics
 from smhr.benchmark.predictors import ImagePrediction, Predictor, predict_dataset
 from smhr.benchmark.registry import Benchmark, Source
 from smhr.errors import DatasetError
@@ -124,6 +127,10 @@ def run_benchmark(bench: Benchmark, source: Source, predictor: Predictor, out_di
         if note:
             log.warning("%s: %s", name, note)
         result.metrics["num_images"] = len(preds)
+        if source.protocol == "multihand":  # the detected centres alone (smhr.benchmark.centre_ap)
+            from smhr.eval.multihand import read_hands
+
+            result.metrics.update(centre_metrics(read_hands(gt, is_pred=False), read_hands(pred_path, is_pred=True)))
         if bench.one_hand:
             result.metrics["num_no_detection"] = sum(not p.detected for p in preds)
         metrics_path = out_dir / f"{name}.json"

@@ -13,7 +13,7 @@ HEADLINE: dict[str, tuple[str, ...]] = {
     "synth": _MESH,
     "freihand": _MESH,
     "ho3d": _MESH,
-    "composed": ("ap", "recall_at_min_score", "handedness_acc", "joints2d_err_px", "pa_mpjpe_mm", "pa_mpvpe_mm"),
+    "composed": ("ap", "centre_ap", "recall_at_min_score", "handedness_acc", "joints2d_err_px", "pa_mpjpe_mm", "pa_mpvpe_mm"),
     "interhand": ("mpjpe_all_mm", "mpjpe_single_mm", "mpjpe_interacting_mm", "mrrpe_mm", "handedness_acc"),
     "rhd": ("epe3d_mean_mm", "auc3d_20_50mm", "epe2d_mean_px"),
 }
@@ -30,6 +30,7 @@ LABELS: dict[str, str] = {
     "auc_pa_0_50mm": "AUC (PA, 0-50 mm)",
     "auc_0_50mm": "AUC (0-50 mm)",
     "ap": "AP",
+    "centre_ap": "centre AP",
     "recall": "recall (top-K)",
     "recall_at_min_score": "recall",
     "joints2d_err_px": "2D error [px]",

@@ -15,7 +15,7 @@ from smhr.cli import main as cli_main
 from tests.benchmark.conftest import save_tiny_checkpoint, write_params
 
 PROTOCOL = {"synth": "freihand", "composed": "multihand"}
-EXTRA = {"num_images", "num_no_detection", "min_score"}
+EXTRA = {"num_images", "num_no_detection", "min_score", "centre_ap", "centre_recall"}
 """Keys ``smhr benchmark`` adds to the protocol's metrics."""
 
 
@@ -49,6 +49,10 @@ def test_metrics_equal_smhr_evaluate_on_the_written_prediction_file(network_run,
                      "--gt", str(gt), "--out", str(ev), "--params", str(params), *at]) == 0
     assert {k: v for k, v in metrics.items() if k not in EXTRA} == json.loads(ev.read_text())
     assert metrics["num_images"] == (5 if bench == "synth" else 4)
+    if bench == "composed":  # the detected centres alone (tests/benchmark/test_centre_ap.py)
+        assert 0.0 <= metrics["centre_ap"] <= 1.0 and 0.0 <= metrics["centre_recall"] <= 1.0
+    else:
+        assert "centre_ap" not in metrics
 
 
 def test_single_hand_protocol_files(network_run):
