@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from smhr.eval.multihand import HandRecord, average_precision
+from smhr.eval.multihand import HandRecord, average_precision, greedy_assign
 
 
 def shifted_box_iou(centres: np.ndarray, gt_boxes: np.ndarray) -> np.ndarray:
@@ -62,12 +62,7 @@ def centre_metrics(gt: dict[str, list[HandRecord]], pred: dict[str, list[HandRec
         if preds and gts:
             boxes = np.array([p.box for p in preds], np.float64)
             quality = shifted_box_iou(0.5 * (boxes[:, :2] + boxes[:, 2:]), np.array([g.box for g in gts]))
-            taken = np.zeros(len(gts), bool)
-            for p in np.argsort(-scores, kind="mergesort"):
-                cand = np.where((quality[p] >= threshold) & ~taken)[0]
-                if len(cand):
-                    taken[cand[np.argmax(quality[p, cand])]] = True
-                    tp[p] = True
+            tp = greedy_assign(quality, quality >= threshold, scores) >= 0
         all_scores.append(scores)
         all_tp.append(tp)
     scores = np.concatenate(all_scores) if all_scores else np.zeros(0)

@@ -172,18 +172,30 @@ def greedy_match(pred_boxes: np.ndarray, scores: np.ndarray, gt_boxes: np.ndarra
     Returns:
         (P,) index of the matched ground-truth hand per prediction, -1 if unmatched.
     """
-    order = np.argsort(-np.asarray(scores, np.float64), kind="mergesort")
-    match = np.full(len(scores), -1, dtype=np.int64)
     if len(gt_boxes) == 0 or len(scores) == 0:
-        return match
+        return np.full(len(scores), -1, dtype=np.int64)
     if criterion == "iou":
         quality = box_iou(pred_boxes, gt_boxes)
         ok = quality >= threshold
     else:
         quality = -centre_distance(pred_boxes, gt_boxes)
         ok = -quality <= threshold
-    taken = np.zeros(len(gt_boxes), dtype=bool)
-    for p in order:
+    return greedy_assign(quality, ok, scores)
+
+
+def greedy_assign(quality: np.ndarray, ok: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """The greedy rule of :func:`greedy_match` on a given pair quality (shared with other criteria).
+
+    Args:
+        quality: (P, G) higher is better; ok: (P, G) bool, the pairs that may match; scores: (P,).
+
+    Returns:
+        (P,) index of the ground-truth hand each prediction takes (highest score first, the best
+        quality among the untaken allowed ones), -1 if none.
+    """
+    match = np.full(len(scores), -1, dtype=np.int64)
+    taken = np.zeros(quality.shape[1], dtype=bool)
+    for p in np.argsort(-np.asarray(scores, np.float64), kind="mergesort"):
         cand = np.where(ok[p] & ~taken)[0]
         if len(cand):
             g = cand[np.argmax(quality[p, cand])]

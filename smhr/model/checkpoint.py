@@ -131,9 +131,9 @@ def load_checkpoint(path: str | Path, hand_model_right: str | Path | None = None
     path = Path(path)
     payload = read_checkpoint(path, map_location)
     stored = payload["model"]
-    config = dict(stored["config"]) if isinstance(stored["config"], dict) else stored["config"]
-    if isinstance(config, dict) and "camera_ref_size" not in config:
-        config["camera_ref_size"] = None  # written before the setting: the camera's scale was the input size
+    config = stored["config"]
+    if isinstance(config, dict):  # written before camera_ref_size existed: the camera's scale was the input size
+        config = {"camera_ref_size": None, **config}
     try:
         cfg = from_dict(ModelConfig, config, f"{path}:model.config")
     except ConfigError as err:
