@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("smhr.commands.predict", "run a checkpoint on images, folders or a video: overlays, JSON, meshes, prediction files"),
     "export": ("smhr.commands.export", "export a checkpoint's network to ONNX (dynamic batch)"),
     "report": ("smhr.commands.report", "execute an analysis notebook (results, ablations, efficiency, qualitative)"),
+    "fingerprint": ("smhr.commands.fingerprint", "list the source files each command runs, with hashes (the study's code deps)"),
 }
 
 

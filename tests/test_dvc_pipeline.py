@@ -1,16 +1,15 @@
 """dvc.yaml stays consistent with the CLI, params.yaml and the source tree.
 
 Each stage's Python dependencies are derived from the import graph of the code its commands run
-(``smhr/cli.py``, the subcommand's module, the benchmark or action module it dispatches to, and
+(:mod:`smhr.code_deps`: ``smhr/cli.py``, the subcommand's module, the module it dispatches to, and
 every ``smhr`` module they import, at any depth, lazily inside functions included, with the
-package ``__init__.py`` files on the way). A stage that misses one would not re-run after that
-file changes, so the test fails and names the file to add.
+package ``__init__.py`` files on the way). A stage covers them with its command's fingerprint
+(``data/code/<command>.txt``, written by the ``code`` stage); a stage that misses one would not
+re-run after that file changes, so the test fails and names the dep to add.
 """
 
 from __future__ import annotations
 
-import ast
-import functools
 import itertools
 import re
 import shlex
@@ -21,10 +20,13 @@ import pytest
 import yaml
 
 from smhr.cli import COMMANDS
+from smhr.code_deps import argv_files, fingerprint_files, fingerprint_name, fingerprint_names
 from smhr.config import read_params
+from tests.test_code_deps import toy_project
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = "smhr"
+CODE_DIR = Path("data/code")
+"""Where the ``code`` stage writes the fingerprints (``smhr fingerprint --out data/code``)."""
 
 
 def _interpolate(value, item: dict, params: dict):
@@ -77,116 +79,27 @@ def _lookup(params, dotted):
     return node
 
 
-def _module_file(root: Path, module: str) -> Path | None:
-    """``smhr.a.b`` -> ``smhr/a/b.py`` or ``smhr/a/b/__init__.py`` under ``root`` (None if neither)."""
-    base = root.joinpath(*module.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-@functools.cache
-def _imported_names(root: Path, path: Path) -> set[str]:
-    """Every dotted name an ``import`` or ``from ... import`` anywhere in ``path`` may load.
-
-    ``from a.b import c`` yields ``a.b`` and ``a.b.c`` (``c`` may be a submodule); relative
-    imports are resolved against the file's package.
-    """
-    package = list(path.relative_to(root).parent.parts)  # the package a relative import starts from
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - node.level + 1]
-                module = ".".join(base + ([node.module] if node.module else []))
-            else:
-                module = node.module or ""
-            names.add(module)
-            names.update(f"{module}.{alias.name}" for alias in node.names)
-    return names
-
-
-def _dispatch_table_modules(root: Path, path: Path, key: str) -> set[str]:
-    """Modules a command picks by name from a module-level ``{"name": "smhr.x.y", ...}`` table.
-
-    ``smhr bench render`` imports ``smhr.bench.render`` through such a table (``importlib``);
-    ``key == "all"`` takes every entry of the table.
-    """
-    found: set[str] = set()
-    for node in ast.parse(path.read_text()).body:
-        value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
-        if not isinstance(value, ast.Dict):
-            continue
-        table = {
-            k.value: v.value
-            for k, v in zip(value.keys, value.values)
-            if isinstance(k, ast.Constant) and isinstance(v, ast.Constant) and isinstance(v.value, str)
-        }
-        if not table or not all(v.startswith(PACKAGE + ".") for v in table.values()):
-            continue
-        if key == "all":
-            found.update(table.values())
-        elif key in table:
-            found.add(table[key])
-    return found
-
-
-def import_closure(root: Path, start: list[str]) -> dict[Path, list[str]]:
-    """Source files the modules ``start`` load, each with one import chain that reaches it.
-
-    Args:
-        root: the project root (the folder holding the ``smhr`` package).
-        start: dotted module names the command runs.
-
-    Returns:
-        ``{file relative to root: [module, ..., module]}``: the chain from a start module.
-    """
-    chains: dict[str, list[str]] = {}
-    todo = [(name, [name]) for name in start]
-    while todo:
-        name, chain = todo.pop(0)
-        parts = name.split(".")
-        for i in range(1, len(parts) + 1):  # the package __init__ files on the way are run too
-            module = ".".join(parts[:i])
-            if parts[0] != PACKAGE or module in chains:
-                continue
-            path = _module_file(root, module)
-            if path is None:  # a name imported from a module, not a module itself
-                continue
-            here = chain[:-1] + [module] if module != name else chain
-            chains[module] = here
-            todo.extend((imported, here + [imported]) for imported in sorted(_imported_names(root, path)))
-    return {_module_file(root, m).relative_to(root): chain for m, chain in chains.items()}
-
-
-def stage_python_deps(root: Path, argv: list[str]) -> dict[Path, list[str]]:
-    """The Python files ``smhr <command> ...`` runs (see :func:`import_closure`)."""
-    module = COMMANDS[argv[1]][0]
-    start = ["smhr.cli", module]
-    if len(argv) > 2 and not argv[2].startswith("-"):
-        start += sorted(_dispatch_table_modules(root, _module_file(root, module), argv[2]))
-    if argv[1:3] == ["report", "notebook"]:  # the notebook's own imports run in its kernel
-        notebook = root / "notebooks" / f"{argv[3]}.py"
-        if notebook.is_file():
-            start += sorted(n for n in _imported_names(root, notebook) if n.split(".")[0] == PACKAGE)
-    return import_closure(root, start)
-
-
 def missing_deps(root: Path, stages: dict) -> list[str]:
-    """One line per Python file a stage runs but no ``deps`` entry (the file or a folder above it) covers."""
+    """One line per Python file a stage runs but none of its ``deps`` covers.
+
+    A dep covers a file when it is the file, a folder above it, or a fingerprint
+    (``data/code/<name>.txt``, :mod:`smhr.code_deps`) that lists it.
+    """
     problems = []
     for name, stage in stages.items():
         deps = [Path(d) for d in stage.get("deps", [])]
+        covered: set[Path] = set()
+        for dep in deps:
+            if dep.parent == CODE_DIR and dep.suffix == ".txt":
+                covered.update(fingerprint_files(root, dep.stem))
         needed: dict[Path, list[str]] = {}
         for argv in _commands(stage):
-            needed.update(stage_python_deps(root, argv))
+            needed.update(argv_files(root, argv))
         for path, chain in sorted(needed.items()):
-            if not any(dep == path or dep in path.parents for dep in deps):
-                problems.append(f"dvc.yaml stage '{name}': add '{path.as_posix()}' to its deps "
-                                f"(imported via {' -> '.join(chain)})")
+            if path not in covered and not any(dep == path or dep in path.parents for dep in deps):
+                problems.append(f"dvc.yaml stage '{name}': add '{CODE_DIR.as_posix()}/"
+                                f"{fingerprint_name(root, _commands(stage)[0])}.txt' or '{path.as_posix()}' to its "
+                                f"deps (imported via {' -> '.join(chain)})")
     return problems
 
 
@@ -208,7 +121,8 @@ def test_stage_deps_exist(name):
     outs = {Path(o if isinstance(o, str) else next(iter(o)))
             for s in _stages().values() for o in s.get("outs", []) + s.get("metrics", [])}
     for dep in _stages()[name].get("deps", []):
-        produced = any(Path(dep) == o or Path(dep) in o.parents for o in outs)  # an output, or a folder of outputs
+        # an output, a folder of outputs, or a file inside an output folder
+        produced = any(Path(dep) == o or Path(dep) in o.parents or o in Path(dep).parents for o in outs)
         assert produced or (ROOT / dep).exists(), (
             f"dvc.yaml stage '{name}': dependency '{dep}' does not exist; fix the path or remove it"
         )
@@ -220,56 +134,30 @@ def test_stage_lists_every_module_its_command_imports(name):
     assert not problems, "\n".join(problems)
 
 
-def _toy_project(tmp: Path) -> Path:
-    """A miniature package tree: a command importing lazily, a sub-package, a dispatch table."""
-    files = {
-        "smhr/__init__.py": "",
-        "smhr/cli.py": "from smhr.errors import SmhrError\n",
-        "smhr/errors.py": "",
-        "smhr/commands/__init__.py": "",
-        "smhr/commands/synth.py": "def run():\n    from smhr.data.synth import x\n",
-        "smhr/commands/bench.py": 'BENCHMARKS = {"render": "smhr.bench.render", "eval": "smhr.bench.eval"}\n',
-        "smhr/data/__init__.py": "",
-        "smhr/data/synth.py": "from . import sample\nimport smhr.geometry.camera as cam\n",
-        "smhr/data/sample.py": "",
-        "smhr/geometry/__init__.py": "",
-        "smhr/geometry/camera.py": "import numpy\n",
-        "smhr/bench/__init__.py": "",
-        "smhr/bench/render.py": "from smhr.render import renderer\n",
-        "smhr/bench/eval.py": "",
-        "smhr/render/__init__.py": "",
-        "smhr/render/renderer.py": "",
-    }
-    for rel, text in files.items():
-        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp / rel).write_text(text)
-    return tmp
-
-
-def test_import_closure_follows_lazy_relative_and_package_imports(tmp_path):
-    root = _toy_project(tmp_path)
-    found = {p.as_posix() for p in stage_python_deps(root, ["smhr", "synth"])}
-    assert found == {
-        "smhr/__init__.py", "smhr/cli.py", "smhr/errors.py", "smhr/commands/__init__.py", "smhr/commands/synth.py",
-        "smhr/data/__init__.py", "smhr/data/synth.py", "smhr/data/sample.py", "smhr/geometry/__init__.py",
-        "smhr/geometry/camera.py",
-    }
-    bench = {p.as_posix() for p in stage_python_deps(root, ["smhr", "bench", "render", "--out", "x"])}
-    assert {"smhr/bench/render.py", "smhr/render/__init__.py", "smhr/render/renderer.py"} <= bench
-    assert "smhr/bench/eval.py" not in bench
-    assert {Path("smhr/bench/eval.py"), Path("smhr/bench/render.py")} <= set(stage_python_deps(root, ["smhr", "bench", "all"]))
-
-
 def test_missing_dep_is_named_with_its_stage_and_import_chain(tmp_path):
-    root = _toy_project(tmp_path)
+    root = toy_project(tmp_path)
     stages = _stages(
         "stages:\n  synth:\n    cmd: smhr synth\n    deps: [smhr/__init__.py, smhr/cli.py, smhr/errors.py, "
         "smhr/commands, smhr/data, smhr/geometry/__init__.py]\n"
     )
     assert missing_deps(root, stages) == [
-        "dvc.yaml stage 'synth': add 'smhr/geometry/camera.py' to its deps "
+        "dvc.yaml stage 'synth': add 'data/code/synth.txt' or 'smhr/geometry/camera.py' to its deps "
         "(imported via smhr.commands.synth -> smhr.data.synth -> smhr.geometry.camera)"
     ]
+    assert missing_deps(root, _stages("stages:\n  synth:\n    cmd: smhr synth\n    deps: [data/code/synth.txt]\n")) == []
+
+
+def test_the_code_stage_writes_every_fingerprint_a_stage_reads_and_watches_the_sources():
+    stages = _stages()
+    code = stages["code"]
+    assert code["cmd"] == f"smhr fingerprint --out {CODE_DIR.as_posix()}" and code["outs"] == [CODE_DIR.as_posix()]
+    assert set(code["deps"]) == {"smhr", "notebooks"}
+    names = set(fingerprint_names(ROOT))
+    for name, stage in stages.items():
+        for dep in stage.get("deps", []):
+            assert not dep.startswith("smhr/"), f"{name}: depend on its command's fingerprint, not on {dep}"
+            if Path(dep).parent == CODE_DIR:
+                assert Path(dep).stem in names, f"{name}: {dep} is not a fingerprint smhr fingerprint writes"
 
 
 def test_cached_outputs_are_not_committed():

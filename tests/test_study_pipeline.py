@@ -94,9 +94,20 @@ def test_whole_study_on_the_micro_profile(tmp_path):
                    "qualitative_composed"):
         assert (repo / "reports/figures" / f"{figure}.png").read_bytes()[:4] == b"\x89PNG", figure
 
-    # nothing changed: a second repro runs nothing; dvc metrics show reads the study's metrics
+    # nothing changed (bytecode caches are not sources): a second repro runs nothing; dvc metrics
+    # show reads the study's metrics
+    for junk in ("smhr/geometry/__pycache__/camera.cpython-311.pyc", "notebooks/.ipynb_checkpoints/x.py"):
+        (repo / junk).parent.mkdir(parents=True, exist_ok=True)
+        (repo / junk).write_bytes(b"not a source")
     again = _run(["dvc", "repro"], repo, env)
     assert "Running stage" not in again, again[-2000:]
+
+    # an edit re-runs the fingerprints and the stages whose command runs the edited file, no others
+    with (repo / "smhr/bench/model.py").open("a") as handle:
+        handle.write("\n# an edit\n")
+    edited = _run(["dvc", "repro"], repo, env)
+    ran = {line.split("'")[1] for line in edited.splitlines() if line.startswith("Running stage")}
+    assert {"code", "efficiency"} <= ran <= {"code", "efficiency", "report_efficiency"}, ran  # the notebook: new timings
     shown = _run(["dvc", "metrics", "show", "--json"], repo, env)
     assert "pa_mpjpe_mm" in shown and "ratio_t8_t1" in shown
 

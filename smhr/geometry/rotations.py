@@ -112,11 +112,59 @@ def matrix_to_rot6d(R: torch.Tensor) -> torch.Tensor:
     return torch.cat([R[..., :, 0], R[..., :, 1]], dim=-1)
 
 
-def axis_angle_to_matrix_np(aa: "np.ndarray") -> "np.ndarray":
-    """NumPy convenience for data code: (..., 3) axis-angle -> (..., 3, 3) float64 matrices."""
-    return axis_angle_to_matrix(torch.as_tensor(np.asarray(aa, dtype=np.float64))).numpy()
+def _skew_np(v: np.ndarray) -> np.ndarray:
+    x, y, z = v[..., 0], v[..., 1], v[..., 2]
+    o = np.zeros_like(x)
+    return np.stack([o, -z, y, z, o, -x, -y, x, o], axis=-1).reshape(v.shape[:-1] + (3, 3))
 
 
-def matrix_to_axis_angle_np(R: "np.ndarray") -> "np.ndarray":
-    """NumPy convenience for data code: (..., 3, 3) -> (..., 3) float64 axis-angle."""
-    return matrix_to_axis_angle(torch.as_tensor(np.asarray(R, dtype=np.float64))).numpy()
+def axis_angle_to_matrix_np(aa: np.ndarray) -> np.ndarray:
+    """NumPy twin of :func:`axis_angle_to_matrix` for data code (the same formulas, in float64).
+
+    Per-sample data augmentation calls it on one vector at a time, where a torch round trip costs
+    ~0.5 ms and NumPy ~20 us; tests check that both agree to 1e-12.
+
+    Args:
+        aa: (..., 3) axis-angle vectors.
+
+    Returns:
+        (..., 3, 3) float64 rotation matrices.
+    """
+    aa = np.asarray(aa, dtype=np.float64)
+    theta2 = (aa * aa).sum(-1, keepdims=True)[..., None]  # (..., 1, 1)
+    safe2 = np.maximum(theta2, _EPS**2)
+    theta = np.sqrt(safe2)
+    small = theta2 < 1e-8
+    a = np.where(small, 1.0 - theta2 / 6.0, np.sin(theta) / theta)
+    b = np.where(small, 0.5 - theta2 / 24.0, (1.0 - np.cos(theta)) / safe2)
+    k = _skew_np(aa)
+    return np.eye(3) + a * k + b * (k @ k)
+
+
+def matrix_to_axis_angle_np(R: np.ndarray) -> np.ndarray:
+    """NumPy twin of :func:`matrix_to_axis_angle` for data code (the same formulas, in float64).
+
+    Args:
+        R: (..., 3, 3) rotation matrices.
+
+    Returns:
+        (..., 3) float64 axis-angle vectors, angles in [0, pi].
+    """
+    R = np.asarray(R, dtype=np.float64)
+    trace = R[..., 0, 0] + R[..., 1, 1] + R[..., 2, 2]
+    cos = np.clip((trace - 1.0) / 2.0, -1.0, 1.0)
+    w = np.stack([R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0], R[..., 1, 0] - R[..., 0, 1]], -1)
+    sin = np.sqrt((w * w).sum(-1) + _EPS**2) / 2.0
+    angle = np.arctan2(sin, cos)
+    small = angle < 1e-4
+    factor = np.where(small, 0.5 + angle**2 / 12.0, angle / (2.0 * np.maximum(sin, _EPS)))
+    aa = w * factor[..., None]
+    near_pi = angle > np.pi - 1e-3
+    if near_pi.any():
+        uu = (R + np.swapaxes(R, -1, -2)) / 2.0 - cos[..., None, None] * np.eye(3)
+        diag = np.diagonal(uu, axis1=-2, axis2=-1)
+        col = np.take_along_axis(uu, diag.argmax(-1)[..., None, None], axis=-1)[..., 0]
+        u = col / np.maximum(np.linalg.norm(col, axis=-1, keepdims=True), 1e-12)
+        sign = np.where((u * w).sum(-1, keepdims=True) < 0, -1.0, 1.0)
+        aa = np.where(near_pi[..., None], u * sign * angle[..., None], aa)
+    return aa

@@ -131,6 +131,8 @@ class DataSources:
         val_images: images held out from the end of each training split for validation.
         max_hands: hand slots per image.
         num_workers: DataLoader worker processes (0: load in the main process).
+        cache_mb: decoded images kept in memory across epochs, in MiB per loading process
+            (:mod:`smhr.data.training.cache`; 0: read every image from disk each time).
         augment: augmentation ranges.
     """
 
@@ -140,11 +142,13 @@ class DataSources:
     val_images: int = 50
     max_hands: int = 4
     num_workers: int = 0
+    cache_mb: int = 1024
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     def __post_init__(self) -> None:
-        if self.val_images < 1 or self.max_hands < 1 or self.num_workers < 0:
-            raise ConfigError("train data: val_images >= 1, max_hands >= 1 and num_workers >= 0 are required")
+        if self.val_images < 1 or self.max_hands < 1 or self.num_workers < 0 or self.cache_mb < 0:
+            raise ConfigError("train data: val_images >= 1, max_hands >= 1, num_workers >= 0 and cache_mb >= 0 "
+                              "are required")
 
 
 @dataclass(frozen=True)

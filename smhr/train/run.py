@@ -80,6 +80,7 @@ def open_stage_data(cfg: TrainConfig, source: str, where: str = "params.yaml:tra
     """
     from smhr.data.datasets.composed import ComposedDataset
     from smhr.data.datasets.freihand import FreiHAND
+    from smhr.data.training.cache import CachedSamples
 
     if source == "single":
         root = Path(cfg.data.single_root)
@@ -93,6 +94,8 @@ def open_stage_data(cfg: TrainConfig, source: str, where: str = "params.yaml:tra
             raise DatasetError(f"{where}.multi_root {root}: folder not found; run `smhr compose` "
                                f"or point it at a composed set")
         full = ComposedDataset(root, "train")
+    if cfg.data.cache_mb:
+        full = CachedSamples(full, cfg.data.cache_mb * 2**20)
     n, held = len(full), cfg.data.val_images
     if n <= held:
         raise DatasetError(f"{root}: {n} training images, but {where}.val_images = {held} are held out; "

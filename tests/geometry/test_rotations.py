@@ -96,3 +96,18 @@ def test_matrix_to_axis_angle_gradient_is_finite_at_and_near_identity():
         assert torch.isfinite(r6.grad).all()
     aa = (1e-3 * torch.randn(16, 3, dtype=torch.float64)).requires_grad_()
     assert torch.autograd.gradcheck(lambda a: matrix_to_axis_angle(axis_angle_to_matrix(a)), (aa,))
+
+
+def test_numpy_twins_agree_with_the_torch_conversions_everywhere():
+    """The data code's NumPy conversions equal the torch ones (small angles, near pi, batches)."""
+    from smhr.geometry.rotations import axis_angle_to_matrix_np, matrix_to_axis_angle_np
+
+    rng = np.random.default_rng(0)
+    aa = rng.normal(size=(500, 3))
+    aa *= rng.uniform(0, np.pi, size=(500, 1)) / np.linalg.norm(aa, axis=1, keepdims=True)
+    aa[:5] = [[0, 0, 0], [1e-6, 0, 0], [0, 1e-5, 2e-5], [np.pi, 0, 0], [0, 0, np.pi - 1e-4]]
+    R = axis_angle_to_matrix(torch.from_numpy(aa)).numpy()
+    np.testing.assert_allclose(axis_angle_to_matrix_np(aa), R, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(matrix_to_axis_angle_np(R), matrix_to_axis_angle(torch.from_numpy(R)).numpy(),
+                               rtol=0, atol=1e-12)
+    assert axis_angle_to_matrix_np(aa[7]).shape == (3, 3) and matrix_to_axis_angle_np(R[7]).shape == (3,)

@@ -101,3 +101,22 @@ def test_data_benchmark_writes_its_report(tmp_path):
     assert list(result) == sorted(result) and result["source"] == "temporary toy composed set"
     assert [row["num_workers"] for row in result["results"]] == [0] and result["results"][0]["samples_per_s"] > 0
     assert "| 0 |" in (tmp_path / "bench" / "data.md").read_text()
+
+
+@pytest.mark.parametrize("train", [False, True])
+def test_items_from_cached_samples_equal_items_read_from_disk(freihand_source, train):
+    """Two epochs over the decoded-sample cache give the same tensors as fresh reads: augmentation
+    and target encoding never modify a sample in place (cached arrays are read-only, so they could not)."""
+    from smhr.data.datasets.freihand import FreiHAND
+    from smhr.data.training.cache import CachedSamples
+
+    base = FreiHAND(freihand_source, "training", version="gs", load_verts=False)
+    fresh, cached = HandDataset(base, CFG, train=train), HandDataset(CachedSamples(base, 2**30), CFG, train=train)
+    for epoch in (0, 1):
+        fresh.set_epoch(epoch)
+        cached.set_epoch(epoch)
+        for i in range(len(base)):
+            a, b = fresh[i], cached[i]
+            for f in dataclasses.fields(HandBatch):
+                assert torch.equal(getattr(a, f.name), getattr(b, f.name)), (epoch, i, f.name)
+    assert cached.samples.hits == len(base) and cached.samples.misses == len(base)
